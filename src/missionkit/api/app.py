@@ -1,0 +1,77 @@
+"""The application factory: one FastAPI app serving the API, its docs and the pages."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from missionkit import __version__
+from missionkit.api import errors
+from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.resources import router_for
+from missionkit.services import maps
+from missionkit.services.catalogue import RESOURCES
+from missionkit.store.db import Database
+from missionkit.web import pages
+
+DOCS_ASSETS = "/static/docs"
+
+
+def create_app(database: Database) -> FastAPI:
+    """Build the app around one database; nothing happens at import time."""
+    app = FastAPI(
+        title="missionkit",
+        version=__version__,
+        description="The mission map: missions, objectives, indicators, portfolio, work items.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.database = database
+    errors.install(app)
+    app.mount(
+        DOCS_ASSETS,
+        StaticFiles(directory=str(files("fastapi_offline") / "static")),
+        name="docs-assets",
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="missionkit API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+    @app.get(
+        "/api/missions/{key}/map",
+        tags=["missions"],
+        summary="The whole mission map",
+        description=(
+            "Mission → objectives (nested) → contributing activities → work items, with the "
+            "indicators and their latest observation. `key` is the mission's id or slug."
+        ),
+    )
+    def mission_map(key: str) -> Any:
+        with database.reading() as session:
+            return FastJSONResponse(maps.mission_map(session, int(key) if key.isdigit() else key))
+
+    for resource in RESOURCES:
+        app.include_router(router_for(database, resource))
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request) -> HTMLResponse:
+        with database.reading() as session:
+            return pages.missions_index(request, session)
+
+    return app

@@ -1,0 +1,49 @@
+"""Service errors in HTTP's words: 422 with the field path, 404, 409, 412."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from missionkit.domain.problems import InvalidInput
+from missionkit.services.errors import Conflict, NotFound, StaleVersion
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def path_to_loc(path: str) -> list[str | int]:
+    """``organisations[0].role`` -> ``["organisations", 0, "role"]`` like FastAPI's own errors."""
+    return [int(index) if index else name for name, index in _PART.findall(path)]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(InvalidInput)
+    async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        detail = [
+            {
+                "loc": ["body", *path_to_loc(p.path)],
+                "field": p.path,
+                "msg": p.message,
+                "type": "value_error",
+            }
+            for p in exc.problems
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StaleVersion)
+    async def stale(_: Request, exc: StaleVersion) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc), "version": exc.actual},
+            status_code=412,
+            headers={"ETag": f'"{exc.actual}"'},
+        )

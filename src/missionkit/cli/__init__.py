@@ -1,0 +1,1 @@
+"""The `missionkit` command: a thin edge over the services."""

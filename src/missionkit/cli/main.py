@@ -1,0 +1,287 @@
+"""`missionkit`: set up, serve, import, export, check and look at mission maps."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.tree import Tree
+
+from missionkit.domain.problems import InvalidInput, Problem
+from missionkit.services import maps
+from missionkit.services.errors import NotFound
+from missionkit.services.export import export_document
+from missionkit.services.setup import open_database
+from missionkit.services.transfer import check_document, import_document
+from missionkit.store.db import ENV_VAR, Database, resolve_url
+
+app = typer.Typer(
+    help="missionkit: turn a bold, time-bound goal into a portfolio that pulls toward it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        help=f"SQLAlchemy URL or SQLite file path [env: {ENV_VAR}; default: missionkit.sqlite]",
+        show_default=False,
+    ),
+]
+
+
+def _open(database: str | None) -> Database:
+    try:
+        return open_database(database)
+    except Exception as e:  # the URL or server is wrong: say which, not a traceback
+        err.print(f"[red]Cannot open database {resolve_url(database)}:[/red] {e}")
+        raise typer.Exit(2) from None
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    err.print(f"[red]{len(problems)} problem{'s' if len(problems) != 1 else ''}:[/red]")
+    for p in problems:
+        err.print(f"  {p.path or '(document)'}: {p.message}", markup=False, highlight=False)
+
+
+def _progress(label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def init(database: DatabaseOption = None) -> None:
+    """Create the database (or bring its schema up to date)."""
+    db = _open(database)
+    out.print(f"Database ready: {db.url}")
+
+
+@app.command()
+def serve(
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the API and pages (http://HOST:PORT, API docs at /docs)."""
+    import uvicorn
+
+    from missionkit.api.app import create_app
+
+    db = _open(database)
+    out.print(f"missionkit on http://{host}:{port}  (database {db.url}; Ctrl+C to stop)")
+    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
+
+
+def _default_data_dir() -> Path | None:
+    env = os.environ.get("MISSIONKIT_DATA_DIR")
+    candidates = [Path(env)] if env else []
+    repo = Path(__file__).resolve().parents[3]
+    candidates += [Path.cwd() / "../shared/data", repo / "../shared/data"]
+    for candidate in candidates:
+        if (candidate / "eu-adaptation-mission" / "projects.csv").is_file():
+            return candidate.resolve()
+    return None
+
+
+@app.command()
+def demo(
+    database: DatabaseOption = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with the real data sets [env: MISSIONKIT_DATA_DIR; default: ../shared/data]"
+        ),
+    ] = None,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve it when built.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Build the demo missions from real public data, then serve them."""
+    from missionkit.demo.build import build_demo_document
+
+    folder = data_dir or _default_data_dir()
+    if folder is None or not folder.is_dir():
+        err.print("[red]Demo data not found.[/red] Pass --data-dir (the shared/data folder).")
+        raise typer.Exit(2)
+    db = _open(database)
+    document = build_demo_document(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo.json"
+        path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        try:
+            report = import_document(db, path, replace=True)
+        except InvalidInput as e:
+            _print_problems(e.problems)
+            raise typer.Exit(1) from None
+    out.print(
+        f"Demo ready in {db.url}: missions {', '.join(report.missions)}; "
+        f"{report.activities} activities, {report.organisations} organisations."
+    )
+    if serve_after:
+        serve(database=db.url, host=host, port=port)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A mission-map JSON document.")
+    ],
+    database: DatabaseOption = None,
+    replace: Annotated[bool, typer.Option(help="Replace missions that already exist.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Activities written per batch.")] = 2000,
+) -> None:
+    """Import a mission-map document; all or nothing, every problem listed."""
+    db = _open(database)
+    with _progress("Importing activities") as bar:
+        task = bar.add_task("import", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = import_document(
+                db, file, replace=replace, progress=advance, batch_size=batch_size
+            )
+        except InvalidInput as e:
+            bar.stop()
+            _print_problems(e.problems)
+            err.print("Nothing was written.")
+            raise typer.Exit(1) from None
+    out.print(
+        f"Imported {len(report.missions)} mission(s) ({', '.join(report.missions)}), "
+        f"{report.activities} activities, {report.organisations} organisations, {report.rows} rows."
+    )
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write [default: standard output]."),
+    ] = None,
+    mission: Annotated[
+        list[str] | None, typer.Option("--mission", "-m", help="Only this mission (repeatable).")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Export missions as a mission-map JSON document (lossless; re-importable)."""
+    db = _open(database)
+    try:
+        if output is None:
+            export_document(db, sys.stdout, mission)
+            return
+        with _progress("Exporting activities") as bar, output.open("w", encoding="utf-8") as f:
+            task = bar.add_task("export", total=None)
+            count = export_document(
+                db, f, mission, progress=lambda d, t: bar.update(task, completed=d, total=t)
+            )
+    except InvalidInput as e:
+        _print_problems(e.problems)
+        raise typer.Exit(1) from None
+    err.print(f"Wrote {count} activities to {output}")
+
+
+@app.command()
+def check(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A mission-map JSON document.")
+    ],
+    database: DatabaseOption = None,
+    against_database: Annotated[
+        bool,
+        typer.Option(help="Also accept references to organisations and missions already stored."),
+    ] = False,
+) -> None:
+    """Validate a mission-map document without writing; list every problem with its path."""
+    db = _open(database) if against_database else None
+    problems = check_document(file, db)
+    if problems:
+        _print_problems(problems)
+        raise typer.Exit(1)
+    out.print(f"{file}: no problems found.")
+
+
+def _money(amounts: dict[str, Any]) -> str:
+    return (
+        ", ".join(f"{currency} {float(v):,.0f}" for currency, v in amounts.items()) or "no budget"
+    )
+
+
+@app.command()
+def tree(
+    mission: Annotated[str, typer.Argument(help="Mission slug or id.")],
+    database: DatabaseOption = None,
+    limit: Annotated[int, typer.Option(min=0, help="Activities shown per objective.")] = 10,
+) -> None:
+    """Show a mission map in the terminal: objectives, activities, work items, indicators."""
+    db = _open(database)
+    with db.reading() as session:
+        try:
+            data = maps.mission_map(session, int(mission) if mission.isdigit() else mission)
+        except NotFound as e:
+            err.print(f"[red]{e}[/red]")
+            raise typer.Exit(1) from None
+    m, summary = data["mission"], data["summary"]
+    root = Tree(
+        f"[bold]{escape(m['title'])}[/bold] ({m['slug']}) · deadline {m['deadline']} · "
+        f"{summary['activities']} activities · {_money(summary['public_contribution'])}"
+    )
+    _indicators(root, data["indicators"])
+    for objective in data["objectives"]:
+        _objective(root, objective, limit)
+    if data["unmapped_activities"]:
+        root.add(
+            f"[yellow]{len(data['unmapped_activities'])} activities serve no objective[/yellow]"
+        )
+    out.print(root)
+
+
+def _indicators(node: Tree, indicators: list[dict[str, Any]]) -> None:
+    for i in indicators:
+        latest = i["latest_observation"]
+        now = f"{latest['value']:g} ({latest['date']})" if latest else "no data"
+        target = (
+            f"{i['target_value']:g} by {i['target_date']}"
+            if i["target_value"] is not None
+            else "no target"
+        )
+        node.add(escape(f"📈 {i['name']}: {now} → target {target} {i['unit']}"), highlight=False)
+
+
+def _objective(parent: Tree, o: dict[str, Any], limit: int) -> None:
+    node = parent.add(
+        f"[bold cyan]{o['title']}[/bold cyan] ({o['slug']}) · {len(o['activities'])} activities"
+    )
+    _indicators(node, o["indicators"])
+    for a in o["activities"][:limit]:
+        child = node.add(
+            f"{a['identifier']} {a['title']} · {a['instrument']} · weight {a['weight']:g}",
+            highlight=False,
+        )
+        for w in a["work_items"]:
+            child.add(escape(f"{w['tracker']}:{w['key']} {w['title']} [{w['status']}]"), highlight=False)
+    if len(o["activities"]) > limit:
+        node.add(f"… and {len(o['activities']) - limit} more")
+    for c in o["children"]:
+        _objective(node, c, limit)

@@ -1,0 +1,1 @@
+"""Use cases: what the CLI, the API and the web pages do, in one place each."""

@@ -1,0 +1,25 @@
+"""The pages; for now the mission index that links to each mission's JSON."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from missionkit import __version__
+from missionkit.services import overview
+
+_templates = Environment(
+    loader=PackageLoader("missionkit.web", "templates"), autoescape=select_autoescape()
+)
+
+
+def missions_index(request: Request, session: Session) -> HTMLResponse:
+    missions = overview.mission_tree(session)
+    html = _templates.get_template("index.html").render(
+        missions=missions, today=date.today(), version=__version__
+    )
+    return HTMLResponse(html)
