@@ -63,10 +63,13 @@ class ReviewDoc(ReviewFields):
     activity: Key | None = None
 
 
-class MissionHeader(MissionFields):
+class MissionCore(MissionFields):
+    parent: Slug | None = None
+
+
+class MissionHeader(MissionCore):
     """A mission without its activities: what is read before activities stream in."""
 
-    parent: Slug | None = None
     objectives: list[ObjectiveDoc] = Field(default_factory=list)
     indicators: list[IndicatorDoc] = Field(default_factory=list)
     reviews: list[ReviewDoc] = Field(default_factory=list)
@@ -148,27 +151,28 @@ class DocumentChecker:
             ((join_path("organisations", i, "identifier"), o.identifier) for i, o in orgs),
             "organisation",
         )
-        self.organisations = {o.identifier for _, o in orgs}
+        # Known by identifier even when invalid, so one bad record does not cascade.
+        self.organisations = {
+            o["identifier"]
+            for o in raw.get("organisations", [])
+            if isinstance(o, dict) and isinstance(o.get("identifier"), str)
+        }
         return [r for _, r in regions], [o for _, o in orgs]
 
     def parse_missions(self, raw_missions: list[dict[str, Any]]) -> list[MissionHeader | None]:
         """Validate each mission without its activities; ``None`` marks an invalid one."""
         parsed: list[MissionHeader | None] = []
         for i, raw in enumerate(raw_missions):
-            body = {k: v for k, v in raw.items() if k != "activities"}
-            try:
-                header = MissionHeader.model_validate(body)
-            except ValidationError as e:
-                self.problems += problems_from(e, "missions", i)
-                parsed.append(None)
-                continue
+            header, valid = self._parse_mission(i, raw)
             self._check_mission(i, header)
-            parsed.append(header)
+            parsed.append(header if valid else None)
         self.problems += _duplicates(
             ((join_path("missions", i, "slug"), m.slug) for i, m in enumerate(parsed) if m),
             "mission",
         )
-        in_doc = {m.slug for m in parsed if m}
+        in_doc = {m.slug for m in parsed if m} | {
+            m.get("slug") for m in raw_missions if isinstance(m.get("slug"), str)
+        }
         for i, m in enumerate(parsed):
             if m and m.parent and m.parent not in in_doc | self.known_missions:
                 self.problems.append(
@@ -180,6 +184,32 @@ class DocumentChecker:
             "mission",
         )
         return parsed
+
+    def _parse_mission(self, i: int, raw: dict[str, Any]) -> tuple[MissionHeader, bool]:
+        """Validate a mission's own fields and each child record on its own.
+
+        A problem in one part does not hide the others: the valid parts are still
+        cross-checked, so a user sees every problem in one run.
+        """
+        lists = {"objectives": ObjectiveDoc, "indicators": IndicatorDoc, "reviews": ReviewDoc}
+        own = {k: v for k, v in raw.items() if k not in lists and k != "activities"}
+        before = len(self.problems)
+        try:
+            core = MissionCore.model_validate(own)
+        except ValidationError as e:
+            self.problems += problems_from(e, "missions", i)
+            core = MissionCore.model_construct(**own)
+        parts = {
+            name: [
+                item
+                for _, item in self._parse_list(
+                    raw.get(name, []), model, join_path("missions", i, name)
+                )
+            ]
+            for name, model in lists.items()
+        }
+        header = MissionHeader.model_construct(**dict(core), **parts)
+        return header, len(self.problems) == before
 
     def _check_mission(self, i: int, m: MissionHeader) -> None:
         at = ("missions", i)
@@ -238,17 +268,19 @@ class DocumentChecker:
     def parse_activity(self, mission: int, index: int, raw: Any) -> ActivityDoc | None:
         """Validate one streamed activity and its references to objectives and organisations."""
         at = ("missions", mission, "activities", index)
+        identifier = raw.get("identifier") if isinstance(raw, dict) else None
+        seen = self.activities.setdefault(mission, set())
+        if isinstance(identifier, str):
+            if identifier.strip() in seen:
+                self.problems.append(
+                    Problem(join_path(*at, "identifier"), f"activity {identifier!r} appears twice")
+                )
+            seen.add(identifier.strip())
         try:
             a = ActivityDoc.model_validate(raw)
         except ValidationError as e:
             self.problems += problems_from(e, *at)
             return None
-        seen = self.activities.setdefault(mission, set())
-        if a.identifier in seen:
-            self.problems.append(
-                Problem(join_path(*at, "identifier"), f"activity {a.identifier!r} appears twice")
-            )
-        seen.add(a.identifier)
         objectives = self.objectives.get(mission, set())
         orgs = self.organisations | self.known_organisations
         roles: set[tuple[str, str]] = set()

@@ -55,7 +55,10 @@ def _header(session: Session, m: t.Mission) -> MissionHeader:
         .join(t.Indicator, t.Indicator.id == t.Observation.indicator_id)
         .where(t.Indicator.mission_id == m.id)
         .order_by(
-            t.Observation.date, t.Observation.period_start, t.Observation.region, t.Observation.id
+            t.Observation.date,
+            t.Observation.period_start.asc().nulls_first(),
+            t.Observation.region.asc().nulls_first(),
+            t.Observation.id,
         )
     ):
         observations[o.indicator_id].append(o)
@@ -131,7 +134,7 @@ def _activity_docs(session: Session, mission_id: int, batch: int) -> Iterator[Ac
     objective_slug = dict(
         session.execute(
             select(t.Objective.id, t.Objective.slug).where(t.Objective.mission_id == mission_id)
-        ).tuples().all()
+        ).all()
     )
     ids = list(
         session.scalars(

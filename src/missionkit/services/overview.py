@@ -15,12 +15,12 @@ def mission_tree(session: Session) -> list[dict[str, Any]]:
     objectives = dict(
         session.execute(
             select(t.Objective.mission_id, func.count()).group_by(t.Objective.mission_id)
-        ).tuples().all()
+        ).all()
     )
     activities = dict(
         session.execute(
             select(t.Activity.mission_id, func.count()).group_by(t.Activity.mission_id)
-        ).tuples().all()
+        ).all()
     )
     nodes: dict[int, dict[str, Any]] = {}
     for m in session.scalars(select(t.Mission).order_by(t.Mission.deadline, t.Mission.slug)):

@@ -260,7 +260,9 @@ def _ordering(res: Resource, sort: str | None) -> list[Any]:
                 "sort", f"cannot sort {res.name} by {name!r} (allowed: {allowed})"
             )
         column = getattr(res.table, name)
-        order.append(column.desc() if part.strip().startswith("-") else column.asc())
+        # Explicit null placement: PostgreSQL and SQLite disagree on the default.
+        descending = part.strip().startswith("-")
+        order.append(column.desc().nulls_last() if descending else column.asc().nulls_first())
     order.append(_pk_column(res).asc())
     return order
 

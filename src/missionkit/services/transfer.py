@@ -136,7 +136,7 @@ class _Writer:
                 select(t.Organisation.identifier, t.Organisation.id).where(
                     t.Organisation.identifier.in_([o.identifier for o in orgs])
                 )
-            ).tuples().all()
+            ).all()
         )
         fresh = [o.model_dump() for o in orgs if o.identifier not in stored]
         for o in orgs:
@@ -160,7 +160,7 @@ class _Writer:
                     select(t.Organisation.identifier, t.Organisation.id).where(
                         t.Organisation.identifier.in_(chunk)
                     )
-                ).tuples().all()
+                ).all()
             )
         return found
 
@@ -234,7 +234,7 @@ class _Writer:
             select(t.WorkItem.tracker, t.WorkItem.key).where(
                 t.WorkItem.key.in_(sorted({k for _, k in keys}))
             )
-        ).tuples().all()
+        ).all()
         return [
             Problem(
                 "work_items", f"work item {tracker}:{key} is already linked to another activity"
