@@ -41,6 +41,8 @@ def _postgres_problem() -> str | None:
 def postgres_url() -> Iterator[str]:
     """A throwaway database for this test session (one per xdist worker), migrated once."""
     problem = _postgres_problem()
+    if problem and os.environ.get("MISSIONKIT_REQUIRE_POSTGRES"):
+        pytest.fail(f"{problem} (MISSIONKIT_REQUIRE_POSTGRES is set, as in CI)")
     if problem:
         pytest.skip(problem)
     name = f"missionkit_test_{uuid.uuid4().hex[:10]}"

@@ -26,24 +26,44 @@ def document(activities: int = 3) -> dict[str, Any]:
         "version": 1,
         "regions": [{"code": "DE21", "population": 4_700_000, "gdp_per_head": 61_000.0}],
         "organisations": [
-            {"identifier": "XI-PIC-999999991", "name": "Stadtwerke Beispiel", "type": "public",
-             "country": "DE", "region": "DE212"},
-            {"identifier": "XI-PIC-999999992", "name": "Beispiel Bus GmbH", "type": "sme",
-             "country": "DE"},
+            {
+                "identifier": "XI-PIC-999999991",
+                "name": "Stadtwerke Beispiel",
+                "type": "public",
+                "country": "DE",
+                "region": "DE212",
+            },
+            {
+                "identifier": "XI-PIC-999999992",
+                "name": "Beispiel Bus GmbH",
+                "type": "sme",
+                "country": "DE",
+            },
         ],
         "missions": [
             {
                 **MISSION,
                 "objectives": [
                     {"slug": "traffic", "title": "Cut traffic emissions", "keywords": ["traffic"]},
-                    {"slug": "buses", "title": "Electric buses", "parent": "traffic", "position": 1},
+                    {
+                        "slug": "buses",
+                        "title": "Electric buses",
+                        "parent": "traffic",
+                        "position": 1,
+                    },
                     {"slug": "heating", "title": "Clean heating", "position": 2},
                 ],
                 "indicators": [
                     {
-                        "slug": "no2", "name": "NO2 annual mean", "unit": "µg/m³",
-                        "direction": "decrease", "baseline_value": 40, "baseline_date": "2023-12-31",
-                        "target_value": 20, "target_date": "2030-12-31", "objective": "traffic",
+                        "slug": "no2",
+                        "name": "NO2 annual mean",
+                        "unit": "µg/m³",
+                        "direction": "decrease",
+                        "baseline_value": 40,
+                        "baseline_date": "2023-12-31",
+                        "target_value": 20,
+                        "target_date": "2030-12-31",
+                        "objective": "traffic",
                         "observations": [
                             {"date": "2024-12-31", "value": 37.5},
                             {"date": "2025-12-31", "value": 35.1},
@@ -52,8 +72,14 @@ def document(activities: int = 3) -> dict[str, Any]:
                     }
                 ],
                 "reviews": [
-                    {"date": "2025-06-01", "title": "Mid-term review", "decision": "continue",
-                     "authority": "Mission board", "activity": "A-0", "objective": "buses"}
+                    {
+                        "date": "2025-06-01",
+                        "title": "Mid-term review",
+                        "decision": "continue",
+                        "authority": "Mission board",
+                        "activity": "A-0",
+                        "objective": "buses",
+                    }
                 ],
                 "activities": [activity(i) for i in range(activities)],
             }
@@ -80,8 +106,9 @@ def activity(i: int) -> dict[str, Any]:
         "contributions": [
             {"objective": "buses", "weight": 0.8, "provenance": "suggested", "score": 0.71}
         ],
-        "work_items": [{"tracker": "github", "key": f"city/buses#{i}", "title": "Procure buses",
-                        "effort": 5}],
+        "work_items": [
+            {"tracker": "github", "key": f"city/buses#{i}", "title": "Procure buses", "effort": 5}
+        ],
     }
 
 

@@ -44,9 +44,13 @@ def test_create_read_update_delete_mission(client: TestClient, mission: dict[str
     assert client.get(f"/api/missions/{mission['id']}").status_code == 404
 
 
-def test_stale_update_gets_412_and_changes_nothing(client: TestClient, mission: dict[str, Any]) -> None:
+def test_stale_update_gets_412_and_changes_nothing(
+    client: TestClient, mission: dict[str, Any]
+) -> None:
     url = f"/api/missions/{mission['id']}"
-    assert client.patch(url, json={"title": "First"}, headers={"If-Match": '"1"'}).status_code == 200
+    assert (
+        client.patch(url, json={"title": "First"}, headers={"If-Match": '"1"'}).status_code == 200
+    )
     stale = client.patch(url, json={"title": "Second"}, headers={"If-Match": '"1"'})
     assert stale.status_code == 412
     assert stale.headers["etag"] == '"2"'
@@ -63,7 +67,9 @@ def test_invalid_input_is_422_with_the_field_path(client: TestClient) -> None:
     assert "must be after the start" in error["msg"]
 
 
-def test_partial_update_is_validated_as_a_whole(client: TestClient, mission: dict[str, Any]) -> None:
+def test_partial_update_is_validated_as_a_whole(
+    client: TestClient, mission: dict[str, Any]
+) -> None:
     response = client.patch(f"/api/missions/{mission['id']}", json={"start": "2031-01-01"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "deadline"]
@@ -83,62 +89,134 @@ def test_missing_records_are_404(client: TestClient) -> None:
     assert client.get("/api/missions/nope/map").status_code == 404
 
 
-def test_references_must_exist_and_share_the_mission(client: TestClient, mission: dict[str, Any]) -> None:
+def test_references_must_exist_and_share_the_mission(
+    client: TestClient, mission: dict[str, Any]
+) -> None:
     other = post(client, "/api/missions", {**MISSION, "slug": "other"})
-    objective = post(client, "/api/objectives", {"mission_id": other["id"], "slug": "o", "title": "O"})
+    objective = post(
+        client, "/api/objectives", {"mission_id": other["id"], "slug": "o", "title": "O"}
+    )
     response = client.post(
         "/api/objectives",
         json={"mission_id": mission["id"], "slug": "x", "title": "X", "parent_id": objective["id"]},
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "parent_id"]
-    response = client.post("/api/indicators", json={
-        "mission_id": 12345, "slug": "i", "name": "I", "unit": "%", "direction": "increase",
-        "baseline_value": 1, "baseline_date": "2024-01-01"})
+    response = client.post(
+        "/api/indicators",
+        json={
+            "mission_id": 12345,
+            "slug": "i",
+            "name": "I",
+            "unit": "%",
+            "direction": "increase",
+            "baseline_value": 1,
+            "baseline_date": "2024-01-01",
+        },
+    )
     assert response.status_code == 422
     assert "no mission with id 12345" in response.json()["detail"][0]["msg"]
 
 
-def test_objective_cannot_become_its_own_ancestor(client: TestClient, mission: dict[str, Any]) -> None:
+def test_objective_cannot_become_its_own_ancestor(
+    client: TestClient, mission: dict[str, Any]
+) -> None:
     a = post(client, "/api/objectives", {"mission_id": mission["id"], "slug": "a", "title": "A"})
-    b = post(client, "/api/objectives",
-             {"mission_id": mission["id"], "slug": "b", "title": "B", "parent_id": a["id"]})
+    b = post(
+        client,
+        "/api/objectives",
+        {"mission_id": mission["id"], "slug": "b", "title": "B", "parent_id": a["id"]},
+    )
     response = client.patch(f"/api/objectives/{a['id']}", json={"parent_id": b["id"]})
     assert response.status_code == 422
     assert "own ancestor" in response.json()["detail"][0]["msg"]
 
 
 def build_portfolio(client: TestClient, mission: dict[str, Any]) -> dict[str, Any]:
-    org = post(client, "/api/organisations", {
-        "identifier": "XI-PIC-999999991", "name": "Stadtwerke", "type": "public",
-        "country": "DE", "region": "DE212"})
-    objective = post(client, "/api/objectives",
-                     {"mission_id": mission["id"], "slug": "buses", "title": "Electric buses"})
-    indicator = post(client, "/api/indicators", {
-        "mission_id": mission["id"], "objective_id": objective["id"], "slug": "no2",
-        "name": "NO2", "unit": "µg/m³", "direction": "decrease", "baseline_value": 40,
-        "baseline_date": "2023-12-31", "target_value": 20, "target_date": "2030-12-31"})
+    org = post(
+        client,
+        "/api/organisations",
+        {
+            "identifier": "XI-PIC-999999991",
+            "name": "Stadtwerke",
+            "type": "public",
+            "country": "DE",
+            "region": "DE212",
+        },
+    )
+    objective = post(
+        client,
+        "/api/objectives",
+        {"mission_id": mission["id"], "slug": "buses", "title": "Electric buses"},
+    )
+    indicator = post(
+        client,
+        "/api/indicators",
+        {
+            "mission_id": mission["id"],
+            "objective_id": objective["id"],
+            "slug": "no2",
+            "name": "NO2",
+            "unit": "µg/m³",
+            "direction": "decrease",
+            "baseline_value": 40,
+            "baseline_date": "2023-12-31",
+            "target_value": 20,
+            "target_date": "2030-12-31",
+        },
+    )
     for day, value in (("2024-12-31", 38.0), ("2025-12-31", 35.5)):
-        post(client, "/api/observations",
-             {"indicator_id": indicator["id"], "date": day, "value": value})
+        post(
+            client,
+            "/api/observations",
+            {"indicator_id": indicator["id"], "date": day, "value": value},
+        )
     activities = [
-        post(client, "/api/activities", {
-            "mission_id": mission["id"], "identifier": f"A-{i}", "title": f"Bus pilot {i}",
-            "instrument": ("grant", "procurement", "loan")[i % 3], "stage": "demonstration",
-            "total_cost": 1000 * (i + 1), "public_contribution": 500 * (i + 1), "currency": "EUR",
-            "regions": ["DE212"], "organisations": [{"organisation_id": org["id"], "role": "lead"}]})
+        post(
+            client,
+            "/api/activities",
+            {
+                "mission_id": mission["id"],
+                "identifier": f"A-{i}",
+                "title": f"Bus pilot {i}",
+                "instrument": ("grant", "procurement", "loan")[i % 3],
+                "stage": "demonstration",
+                "total_cost": 1000 * (i + 1),
+                "public_contribution": 500 * (i + 1),
+                "currency": "EUR",
+                "regions": ["DE212"],
+                "organisations": [{"organisation_id": org["id"], "role": "lead"}],
+            },
+        )
         for i in range(5)
     ]
-    post(client, "/api/contributions", {"activity_id": activities[0]["id"],
-                                         "objective_id": objective["id"], "weight": 0.5})
-    post(client, "/api/work-items", {"activity_id": activities[0]["id"], "tracker": "jira",
-                                      "key": "BUS-1", "title": "Tender"})
-    post(client, "/api/reviews", {"mission_id": mission["id"], "date": "2025-06-01",
-                                   "title": "Review", "decision": "scale", "authority": "Board"})
+    post(
+        client,
+        "/api/contributions",
+        {"activity_id": activities[0]["id"], "objective_id": objective["id"], "weight": 0.5},
+    )
+    post(
+        client,
+        "/api/work-items",
+        {"activity_id": activities[0]["id"], "tracker": "jira", "key": "BUS-1", "title": "Tender"},
+    )
+    post(
+        client,
+        "/api/reviews",
+        {
+            "mission_id": mission["id"],
+            "date": "2025-06-01",
+            "title": "Review",
+            "decision": "scale",
+            "authority": "Board",
+        },
+    )
     return {"org": org, "objective": objective, "indicator": indicator, "activities": activities}
 
 
-def test_every_noun_round_trips_through_the_api(client: TestClient, mission: dict[str, Any]) -> None:
+def test_every_noun_round_trips_through_the_api(
+    client: TestClient, mission: dict[str, Any]
+) -> None:
     made = build_portfolio(client, mission)
     activity = client.get(f"/api/activities/{made['activities'][0]['id']}").json()
     assert activity["regions"] == ["DE212"]
@@ -146,15 +224,27 @@ def test_every_noun_round_trips_through_the_api(client: TestClient, mission: dic
     assert activity["public_contribution"] == 500.0
     region = client.get("/api/regions/DE212").json()
     assert region["parent_code"] == "DE21" and region["country"] == "DE"
-    for name in ("contributions", "work-items", "reviews", "observations", "organisations",
-                 "regions", "indicators", "objectives"):
+    for name in (
+        "contributions",
+        "work-items",
+        "reviews",
+        "observations",
+        "organisations",
+        "regions",
+        "indicators",
+        "objectives",
+    ):
         page = client.get(f"/api/{name}").json()
         assert page["total"] >= 1, name
 
 
-def test_list_pagination_filtering_sorting_search(client: TestClient, mission: dict[str, Any]) -> None:
+def test_list_pagination_filtering_sorting_search(
+    client: TestClient, mission: dict[str, Any]
+) -> None:
     build_portfolio(client, mission)
-    page = client.get("/api/activities", params={"limit": 2, "offset": 1, "sort": "-total_cost"}).json()
+    page = client.get(
+        "/api/activities", params={"limit": 2, "offset": 1, "sort": "-total_cost"}
+    ).json()
     assert page["total"] == 5 and page["limit"] == 2 and page["offset"] == 1
     assert [a["identifier"] for a in page["items"]] == ["A-3", "A-2"]
     grants = client.get("/api/activities", params={"instrument": "grant"}).json()
@@ -192,8 +282,10 @@ def test_deleting_a_used_organisation_is_409(client: TestClient, mission: dict[s
 
 def test_duplicate_observation_is_409(client: TestClient, mission: dict[str, Any]) -> None:
     made = build_portfolio(client, mission)
-    response = client.post("/api/observations", json={
-        "indicator_id": made["indicator"]["id"], "date": "2025-12-31", "value": 1})
+    response = client.post(
+        "/api/observations",
+        json={"indicator_id": made["indicator"]["id"], "date": "2025-12-31", "value": 1},
+    )
     assert response.status_code == 409
 
 
@@ -208,9 +300,20 @@ def test_openapi_and_offline_docs(client: TestClient) -> None:
     assert asset.status_code == 200 and len(asset.content) > 100_000
 
 
-def test_index_page_lists_missions_with_json_links(client: TestClient, mission: dict[str, Any]) -> None:
-    child = post(client, "/api/missions", {**MISSION, "slug": "berlin", "title": "Clean air Berlin",
-                                           "level": "local", "parent_id": mission["id"]})
+def test_index_page_lists_missions_with_json_links(
+    client: TestClient, mission: dict[str, Any]
+) -> None:
+    child = post(
+        client,
+        "/api/missions",
+        {
+            **MISSION,
+            "slug": "berlin",
+            "title": "Clean air Berlin",
+            "level": "local",
+            "parent_id": mission["id"],
+        },
+    )
     page = client.get("/")
     assert page.status_code == 200
     assert MISSION["title"] in page.text and "Clean air Berlin" in page.text

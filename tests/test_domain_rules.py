@@ -21,13 +21,23 @@ from missionkit.domain.models import (
 from missionkit.domain.problems import problems_from
 
 INDICATOR = {
-    "slug": "no2", "name": "NO2", "unit": "µg/m³", "direction": "decrease",
-    "baseline_value": 40, "baseline_date": "2023-12-31",
-    "target_value": 20, "target_date": "2030-12-31",
+    "slug": "no2",
+    "name": "NO2",
+    "unit": "µg/m³",
+    "direction": "decrease",
+    "baseline_value": 40,
+    "baseline_date": "2023-12-31",
+    "target_value": 20,
+    "target_date": "2030-12-31",
 }
 MISSION = {"slug": "m", "title": "M", "start": "2024-01-01", "deadline": "2030-12-31"}
-ACTIVITY = {"identifier": "A-1", "title": "A", "total_cost": 100, "public_contribution": 50,
-            "currency": "EUR"}
+ACTIVITY = {
+    "identifier": "A-1",
+    "title": "A",
+    "total_cost": 100,
+    "public_contribution": 50,
+    "currency": "EUR",
+}
 
 
 def errors(model: Any, data: dict[str, Any]) -> dict[str, str]:
@@ -52,9 +62,10 @@ def test_target_on_the_wrong_side_of_the_baseline_names_target_value() -> None:
 
 
 def test_target_needs_a_date_after_the_baseline() -> None:
-    assert "needs a target date" in errors(IndicatorFields, {**INDICATOR, "target_date": None})[
-        "target_date"
-    ]
+    assert (
+        "needs a target date"
+        in errors(IndicatorFields, {**INDICATOR, "target_date": None})["target_date"]
+    )
     found = errors(IndicatorFields, {**INDICATOR, "target_date": "2020-01-01"})
     assert "after the baseline date" in found["target_date"]
 
@@ -88,9 +99,10 @@ def test_negative_budget_names_the_field(field: str) -> None:
 
 
 def test_fractions_of_a_cent_are_refused() -> None:
-    assert "Decimal input should have no more than 2 decimal places" in errors(
-        ActivityFields, {**ACTIVITY, "total_cost": "100.001"}
-    )["total_cost"]
+    assert (
+        "Decimal input should have no more than 2 decimal places"
+        in errors(ActivityFields, {**ACTIVITY, "total_cost": "100.001"})["total_cost"]
+    )
 
 
 def test_unknown_currency_names_currency() -> None:
@@ -100,9 +112,10 @@ def test_unknown_currency_names_currency() -> None:
 
 
 def test_budget_without_currency() -> None:
-    assert "needs an ISO 4217 currency" in errors(ActivityFields, {**ACTIVITY, "currency": None})[
-        "currency"
-    ]
+    assert (
+        "needs an ISO 4217 currency"
+        in errors(ActivityFields, {**ACTIVITY, "currency": None})["currency"]
+    )
 
 
 def test_public_contribution_above_total_cost() -> None:
@@ -111,9 +124,10 @@ def test_public_contribution_above_total_cost() -> None:
 
 
 def test_trl_range_and_activity_dates() -> None:
-    assert "below trl_min" in errors(ActivityFields, {**ACTIVITY, "trl_min": 5, "trl_max": 3})[
-        "trl_max"
-    ]
+    assert (
+        "below trl_min"
+        in errors(ActivityFields, {**ACTIVITY, "trl_min": 5, "trl_max": 3})["trl_max"]
+    )
     assert "trl_min" in errors(ActivityFields, {**ACTIVITY, "trl_min": 10})
     found = errors(ActivityFields, {**ACTIVITY, "start": "2025-01-01", "end": "2024-01-01"})
     assert "before the start" in found["end"]
@@ -126,7 +140,9 @@ def test_suggested_contribution_needs_a_score() -> None:
 
 
 def test_observation_period_must_end_on_its_date() -> None:
-    found = errors(ObservationFields, {"date": "2024-01-01", "period_start": "2024-06-01", "value": 1})
+    found = errors(
+        ObservationFields, {"date": "2024-01-01", "period_start": "2024-06-01", "value": 1}
+    )
     assert "after the observation date" in found["period_start"]
 
 
@@ -137,15 +153,19 @@ def test_unknown_fields_are_refused_not_dropped() -> None:
 
 
 def test_organisation_country_must_be_iso_alpha2() -> None:
-    assert "unknown country code" in errors(
-        OrganisationFields, {"identifier": "x", "name": "X", "country": "Germany"}
-    )["country"]
+    assert (
+        "unknown country code"
+        in errors(OrganisationFields, {"identifier": "x", "name": "X", "country": "Germany"})[
+            "country"
+        ]
+    )
 
 
 def test_region_level_must_match_the_reference() -> None:
-    assert "is a nuts2 code, not nuts3" in errors(RegionFields, {"code": "DE21", "level": "nuts3"})[
-        "level"
-    ]
+    assert (
+        "is a nuts2 code, not nuts3"
+        in errors(RegionFields, {"code": "DE21", "level": "nuts3"})["level"]
+    )
 
 
 @given(
@@ -153,7 +173,9 @@ def test_region_level_must_match_the_reference() -> None:
     target=st.floats(-1e6, 1e6, allow_nan=False),
     direction=st.sampled_from(["increase", "decrease"]),
 )
-def test_target_side_rule_holds_for_any_values(baseline: float, target: float, direction: str) -> None:
+def test_target_side_rule_holds_for_any_values(
+    baseline: float, target: float, direction: str
+) -> None:
     data = {**INDICATOR, "baseline_value": baseline, "target_value": target, "direction": direction}
     good = target >= baseline if direction == "increase" else target <= baseline
     try:

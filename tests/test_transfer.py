@@ -28,9 +28,19 @@ def counts(db: Database) -> dict[str, int]:
     with db.reading() as session:
         return {
             table.__tablename__: session.scalar(select(func.count()).select_from(table)) or 0
-            for table in (t.Mission, t.Objective, t.Indicator, t.Observation, t.Activity,
-                          t.Participation, t.Contribution, t.WorkItem, t.Review,
-                          t.Organisation, t.Region)
+            for table in (
+                t.Mission,
+                t.Objective,
+                t.Indicator,
+                t.Observation,
+                t.Activity,
+                t.Participation,
+                t.Contribution,
+                t.WorkItem,
+                t.Review,
+                t.Organisation,
+                t.Region,
+            )
         }
 
 
@@ -101,7 +111,10 @@ def test_every_problem_is_listed_with_its_path(tmp_path: Path) -> None:
         "missions[0].activities[2].organisations[0].organisation",
         "missions[0].activities[2].identifier",
     }
-    assert "unknown objective 'missing'" in problems["missions[0].activities[1].contributions[0].objective"]
+    assert (
+        "unknown objective 'missing'"
+        in problems["missions[0].activities[1].contributions[0].objective"]
+    )
 
 
 def test_check_reports_broken_json_and_wrong_format(tmp_path: Path) -> None:
@@ -128,14 +141,21 @@ def test_existing_mission_is_a_conflict_unless_replaced(db: Database, tmp_path: 
 
 def test_replacing_a_parent_keeps_its_children_attached(db: Database, tmp_path: Path) -> None:
     doc = document()
-    child: dict[str, Any] = {**variant(doc["missions"][0]), "slug": "berlin", "parent": "clean-air",
-                             "activities": [], "reviews": []}
+    child: dict[str, Any] = {
+        **variant(doc["missions"][0]),
+        "slug": "berlin",
+        "parent": "clean-air",
+        "activities": [],
+        "reviews": [],
+    }
     doc["missions"].append(child)
     import_document(db, write(doc, tmp_path / "both.json"))
     import_document(db, write(document(), tmp_path / "parent.json"), replace=True)
     exported = json.loads(export_text(db))
     assert [(m["slug"], m["parent"]) for m in exported["missions"]] == [
-        ("berlin", "clean-air"), ("clean-air", None)]
+        ("berlin", "clean-air"),
+        ("clean-air", None),
+    ]
 
 
 def test_export_of_one_mission_carries_only_what_it_uses(db: Database, tmp_path: Path) -> None:

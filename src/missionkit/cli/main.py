@@ -28,8 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DatabaseOption = Annotated[
     str | None,
@@ -108,7 +108,7 @@ def demo(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Folder with the real data sets [env: MISSIONKIT_DATA_DIR; default: ../shared/data]"
+            help="Folder of the real data sets [env: MISSIONKIT_DATA_DIR; default: ../shared/data]"
         ),
     ] = None,
     serve_after: Annotated[
@@ -254,7 +254,9 @@ def tree(
         root.add(
             f"[yellow]{len(data['unmapped_activities'])} activities serve no objective[/yellow]"
         )
-    out.print(root)
+    # In a pipe or a file there is no screen width to respect: do not crop the lines.
+    screen = out if sys.stdout.isatty() else Console(soft_wrap=True, width=250)
+    screen.print(root)
 
 
 def _indicators(node: Tree, indicators: list[dict[str, Any]]) -> None:
@@ -280,7 +282,9 @@ def _objective(parent: Tree, o: dict[str, Any], limit: int) -> None:
             highlight=False,
         )
         for w in a["work_items"]:
-            child.add(escape(f"{w['tracker']}:{w['key']} {w['title']} [{w['status']}]"), highlight=False)
+            child.add(
+                escape(f"{w['tracker']}:{w['key']} {w['title']} [{w['status']}]"), highlight=False
+            )
     if len(o["activities"]) > limit:
         node.add(f"… and {len(o['activities']) - limit} more")
     for c in o["children"]:

@@ -11,12 +11,15 @@ A minimal, tolerant reader written against the 2015-era publisher files in
   ``regions`` = beneficiary-location country codes that are real ISO codes, ``url``;
 * the recipient organisation (role ``lead``) and the funding organisation (role ``funder``).
 
-Dates may be ``dd/mm/yyyy`` (optionally with a time) or ISO 8601. A recipient identifier
-that is not an org-id (no ``SCHEME-`` prefix, e.g. the Indigo file's placeholder
-``DUMMY01`` shared by 76 different recipients) is replaced by ``missionkit:org:<slug of the
-name>``. An organisation's country comes from its org-id prefix (``GB-CHC-...`` -> ``GB``)
-or else its address country. Organisation type is ``civil_society`` for UK charity
-registers (GB-CHC, GB-SC, GB-NIC), otherwise ``other``: the files do not say more.
+Dates may be ``dd/mm/yyyy`` (optionally with a time) or ISO 8601. A grant whose end cannot
+be derived (no end date, no duration) stays ``active``: the file does not say it ended.
+
+A recipient identifier that is not an org-id (no ``SCHEME-`` prefix, e.g. the Indigo
+file's placeholder ``DUMMY01``, shared by 76 different recipients) is replaced by
+``missionkit:org:<slug of the name>``. An organisation's country comes from its org-id
+prefix (``GB-CHC-...`` -> ``GB``) or else its address country. Organisation type is
+``civil_society`` for UK charity registers (GB-CHC, GB-SC, GB-NIC), otherwise ``other``:
+the files do not say more.
 
 Errors raise :class:`~missionkit.connectors.cordis.ImportProblem` naming the file, the row
 (the grant's position in the JSON list counting from 1, or the CSV row with the header as

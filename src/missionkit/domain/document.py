@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, ValidationError
 
@@ -31,8 +31,8 @@ from missionkit.domain.models import (
 )
 from missionkit.domain.problems import Problem, join_path, problems_from
 
-FORMAT = "missionkit.mission-map"
-FORMAT_VERSION = 1
+FORMAT: Final = "missionkit.mission-map"
+FORMAT_VERSION: Final = 1
 
 
 class ObjectiveDoc(ObjectiveFields):
@@ -208,7 +208,7 @@ class DocumentChecker:
             ]
             for name, model in lists.items()
         }
-        header = MissionHeader.model_construct(**dict(core), **parts)
+        header = MissionHeader.model_construct(**{**dict(core), **parts})
         return header, len(self.problems) == before
 
     def _check_mission(self, i: int, m: MissionHeader) -> None:
@@ -323,7 +323,8 @@ class DocumentChecker:
                 self.problems.append(
                     Problem(
                         join_path(*at, "work_items", j, "key"),
-                        f"work item {w.tracker}:{w.key} appears twice (first at {self.work_items[key]})",
+                        f"work item {w.tracker}:{w.key} appears twice "
+                        f"(first at {self.work_items[key]})",
                     )
                 )
             else:

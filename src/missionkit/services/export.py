@@ -126,7 +126,7 @@ _INTERNAL = frozenset(
 
 def _columns(row: Any) -> dict[str, Any]:
     """A row's own data, as the document shapes name it."""
-    names = row.__table__.columns.keys()  # noqa: SIM118 (a ColumnCollection iterates columns)
+    names = row.__table__.columns.keys()
     return {k: getattr(row, k) for k in names if k not in _INTERNAL}
 
 

@@ -180,7 +180,7 @@ def mission_map(session: Session, key: int | str) -> dict[str, Any]:
         by_objective_indicators[indicator.pop("objective_id")].append(indicator)
 
     nodes = {o["id"]: o for o in objectives}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for o in objectives:
         o["indicators"] = by_objective_indicators.get(o["id"], [])
         o["activities"] = serving.get(o["id"], [])

@@ -38,7 +38,7 @@ def mission_tree(session: Session) -> list[dict[str, Any]]:
             "activities": activities.get(m.id, 0),
             "children": [],
         }
-    roots = []
+    roots: list[dict[str, Any]] = []
     for node in nodes.values():
         parent = nodes.get(node["parent_id"]) if node["parent_id"] else None
         (parent["children"] if parent else roots).append(node)

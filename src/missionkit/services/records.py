@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -294,4 +294,4 @@ def replace_links(
     """Link rows are replaced wholesale: the list a client sends is the list stored."""
     session.execute(delete(table).where(getattr(table, owner_column) == owner))
     if rows:
-        session.execute(table.__table__.insert(), rows)
+        session.execute(insert(table), rows)

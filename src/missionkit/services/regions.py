@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from missionkit.domain.regions import RegionRef, lookup_region
@@ -50,6 +50,6 @@ def ensure_regions(session: Session, codes: Iterable[str], known: set[str] | Non
                 stored.add(ref.code)
                 rows.append(region_row_values(ref))
     if rows:
-        session.execute(Region.__table__.insert(), rows)
+        session.execute(insert(Region), rows)
     if known is not None:
         known |= every

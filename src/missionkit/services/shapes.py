@@ -8,7 +8,7 @@ and validate the whole again, so cross-field rules hold after a partial change t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -82,7 +82,7 @@ class ReviewCreate(ReviewFields):
 def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
     """The same fields, all optional and without defaults: only what is sent changes."""
     fields: dict[str, Any] = {
-        n: (f.annotation | None, Field(None, description=f.description))
+        n: (Optional[f.annotation], Field(None, description=f.description))  # noqa: UP045
         for n, f in model.model_fields.items()
     }
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)

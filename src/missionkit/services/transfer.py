@@ -183,7 +183,7 @@ class _Writer:
         self._objectives(index, mission_id, m)
         self._indicators(index, mission_id, m)
         self.report.missions.append(m.slug)
-        return mission_id
+        return int(mission_id)
 
     def _objectives(self, index: int, mission_id: int, m: MissionHeader) -> None:
         ids: dict[str, int] = {}
@@ -412,9 +412,9 @@ def import_document(
         problems = checker.finish()
         if problems:
             raise InvalidInput(problems)
-        for index, m in enumerate(headers):
-            if m is not None:
-                writer.reviews(index, m)
+        for index, header in enumerate(headers):
+            if header is not None:
+                writer.reviews(index, header)
         for slug, kids in children.items():
             new_id = writer.mission_ids[index_of[slug]]
             session.execute(

@@ -1,0 +1,5 @@
+"""`python -m missionkit` runs the CLI."""
+
+from missionkit.cli.main import app
+
+app()
