@@ -319,3 +319,28 @@ def test_index_page_lists_missions_with_json_links(
     assert MISSION["title"] in page.text and "Clean air Berlin" in page.text
     assert f'href="/api/missions/{mission["id"]}/map"' in page.text
     assert f'href="/api/missions/{child["id"]}"' in page.text
+
+
+def test_patching_an_activity_keeps_its_links(client: TestClient, mission: dict[str, Any]) -> None:
+    made = build_portfolio(client, mission)
+    url = f"/api/activities/{made['activities'][1]['id']}"
+    response = client.patch(url, json={"title": "Renamed pilot"}, headers={"If-Match": '"1"'})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["title"] == "Renamed pilot" and body["version"] == 2
+    assert body["regions"] == ["DE212"]
+    assert [p["organisation"] for p in body["organisations"]] == ["XI-PIC-999999991"]
+    response = client.patch(url, json={"regions": ["FR", "DE21"], "organisations": []})
+    assert response.status_code == 200, response.text
+    assert response.json()["regions"] == ["FR", "DE21"] and response.json()["organisations"] == []
+    bad = client.patch(url, json={"public_contribution": 10**6})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "public_contribution"]
+
+
+def test_patching_a_region_keeps_the_reference_name(client: TestClient) -> None:
+    assert client.post("/api/regions", json={"code": "DE21"}).status_code == 201
+    response = client.patch("/api/regions/DE21", json={"population": 4_700_000})
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Oberbayern" and response.json()["population"] == 4_700_000
+    assert client.get("/api/regions/DE2").json()["level"] == "nuts1"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, delete, func, insert, or_, select
@@ -176,9 +176,26 @@ def create(session: Session, res: Resource, payload: dict[str, Any]) -> dict[str
 
 
 def _stored_input(session: Session, res: Resource, row: Row) -> dict[str, Any]:
-    """The stored record in the Create shape, so an update can be merged and re-validated."""
+    """The stored record in the Create shape, so an update can be merged and re-validated.
+
+    Public link items carry extra, read-only keys (an organisation's name); only the keys
+    the Create shape accepts are kept.
+    """
     current = to_public(session, res, [row])[0]
-    return {k: current[k] for k in res.create.model_fields if k in current}
+    stored = {k: current[k] for k in res.create.model_fields if k in current}
+    for name in res.link_fields:
+        item_model = _item_model(res.create.model_fields[name].annotation)
+        if item_model is not None:
+            keep = item_model.model_fields.keys()
+            stored[name] = [{k: v for k, v in item.items() if k in keep} for item in stored[name]]
+    return stored
+
+
+def _item_model(annotation: Any) -> type[BaseModel] | None:
+    """``list[Model]`` -> ``Model``; ``None`` for lists of plain values."""
+    args = get_args(annotation)
+    item = args[0] if args else None
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
 
 
 def _check_version(row: Row, expected: int | None) -> None:
