@@ -282,10 +282,11 @@ class DocumentChecker:
             self.problems += problems_from(e, *at)
             return None
         objectives = self.objectives.get(mission, set())
-        orgs = self.organisations | self.known_organisations
         roles: set[tuple[str, str]] = set()
         for j, p in enumerate(a.organisations):
-            if p.organisation not in orgs:
+            if p.organisation not in self.organisations and (
+                p.organisation not in self.known_organisations
+            ):
                 self.problems.append(
                     Problem(
                         join_path(*at, "organisations", j, "organisation"),

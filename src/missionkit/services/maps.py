@@ -33,7 +33,10 @@ ACTIVITY_COLUMNS = (
 
 
 def _rows(session: Session, statement: Any) -> list[dict[str, Any]]:
-    return [dict(r) for r in session.execute(statement).mappings()]
+    """Rows as dicts; zipping plain tuples is several times faster than RowMapping."""
+    result = session.connection().execute(statement)  # Core rows: no ORM loading overhead
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _mission_ref(row: Any) -> dict[str, Any]:
@@ -168,12 +171,11 @@ def mission_map(session: Session, key: int | str) -> dict[str, Any]:
         .where(t.Activity.mission_id == mission_id)
         .order_by(t.Contribution.objective_id, t.Activity.identifier),
     ):
-        served.add(c["activity_id"])
-        entry = {
-            **activities[c["activity_id"]],
-            **{k: c[k] for k in ("contribution_id", "weight", "provenance", "score")},
-        }
-        serving[c["objective_id"]].append(entry)
+        activity_id, objective_id = c.pop("activity_id"), c.pop("objective_id")
+        served.add(activity_id)
+        entry = activities[activity_id].copy()
+        entry.update(c)
+        serving[objective_id].append(entry)
 
     by_objective_indicators: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
     for indicator in indicators:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from missionkit.domain.problems import InvalidInput, Problem, problems_from
 from missionkit.services.errors import Conflict, NotFound, StaleVersion
-from missionkit.store.tables import Base
+from missionkit.store.tables import Base, table_of
 
 Row = Any
 Check = Callable[[Session, dict[str, Any], Row | None], list[Problem]]
@@ -311,4 +311,4 @@ def replace_links(
     """Link rows are replaced wholesale: the list a client sends is the list stored."""
     session.execute(delete(table).where(getattr(table, owner_column) == owner))
     if rows:
-        session.execute(insert(table), rows)
+        session.execute(insert(table_of(table)), rows)

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from missionkit.domain.regions import RegionRef, lookup_region
-from missionkit.store.tables import Region
+from missionkit.store.tables import Region, table_of
 
 
 def reference_chain(code: str) -> list[RegionRef]:
@@ -50,6 +50,6 @@ def ensure_regions(session: Session, codes: Iterable[str], known: set[str] | Non
                 stored.add(ref.code)
                 rows.append(region_row_values(ref))
     if rows:
-        session.execute(insert(Region), rows)
+        session.execute(insert(table_of(Region)), rows)
     if known is not None:
         known |= every

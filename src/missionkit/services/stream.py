@@ -58,32 +58,23 @@ def read_skeleton(path: Path) -> Skeleton:
     return Skeleton(document, counts)
 
 
-def iter_activities(path: Path) -> Iterator[tuple[int, int, Any]]:
-    """(mission index, activity index, raw activity) for every activity in the file."""
-    mission = -1
+def iter_activities(path: Path, counts: list[int]) -> Iterator[tuple[int, int, Any]]:
+    """(mission index, activity index, raw activity) for every activity in the file.
+
+    Activities are built by ijson's C backend; ``counts`` (from `read_skeleton`) says
+    where one mission's activities end and the next one's begin.
+    """
+    missions = iter(enumerate(counts))
+    mission, remaining = -1, 0
     index = 0
-    builder: Any = None
     try:
         with path.open("rb") as f:
-            for prefix, event, value in ijson.parse(f):
-                if prefix == "missions.item" and event == "start_map":
-                    mission += 1
+            for raw in ijson.items(f, ACTIVITY):
+                while remaining == 0:
+                    mission, remaining = next(missions)
                     index = 0
-                    continue
-                if not _inside(prefix):
-                    continue
-                if prefix == ACTIVITY and builder is None:
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    if event not in ("start_map", "start_array"):
-                        yield mission, index, builder.value
-                        index += 1
-                        builder = None
-                    continue
-                builder.event(event, value)
-                if prefix == ACTIVITY and event in ("end_map", "end_array"):
-                    yield mission, index, builder.value
-                    index += 1
-                    builder = None
+                yield mission, index, raw
+                index += 1
+                remaining -= 1
     except (ijson.JSONError, ValueError) as e:
         raise _json_error(path, e) from None

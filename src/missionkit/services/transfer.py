@@ -26,6 +26,7 @@ from missionkit.services.regions import ensure_regions
 from missionkit.services.stream import Skeleton, iter_activities, read_skeleton
 from missionkit.store import tables as t
 from missionkit.store.db import Database
+from missionkit.store.tables import table_of
 
 # Called with (activities done, activities in all) as work proceeds.
 Progress = Callable[[int, int], None]
@@ -91,8 +92,9 @@ def check_document(path: Path, database: Database | None = None) -> list[Problem
             checker.known_organisations = set(session.scalars(select(t.Organisation.identifier)))
             checker.known_missions = set(session.scalars(select(t.Mission.slug)))
     try:
-        _skeleton_parts(read_skeleton(path), checker)
-        for mission, index, raw in iter_activities(path):
+        skeleton = read_skeleton(path)
+        _skeleton_parts(skeleton, checker)
+        for mission, index, raw in iter_activities(path, skeleton.activity_counts):
             checker.parse_activity(mission, index, raw)
     except InvalidInput as e:
         return e.problems
@@ -112,8 +114,10 @@ class _Writer:
         self.activity_ids: dict[int, dict[str, int]] = defaultdict(dict)
 
     def rows(self, table: type[t.Base], values: list[dict[str, Any]]) -> None:
+        """One executemany through the Core table: every row has every key, so the driver
+        batches them (the ORM's bulk path splits batches wherever a value is None)."""
         if values:
-            self.s.execute(insert(table), values)
+            self.s.execute(insert(table_of(table)), values)
             self.report.rows += len(values)
 
     def regions(self, regions: list[RegionFields]) -> None:
@@ -257,11 +261,18 @@ class _Writer:
             }
             for a in batch
         ]
-        result = self.s.execute(
-            insert(t.Activity).returning(t.Activity.id, sort_by_parameter_order=True), values
+        self.rows(t.Activity, values)
+        # Reading the new ids back by key batches on every database, where RETURNING in
+        # parameter order falls back to one statement per row on SQLite.
+        stored = dict(
+            self.s.execute(
+                select(t.Activity.identifier, t.Activity.id).where(
+                    t.Activity.mission_id == mission_id,
+                    t.Activity.identifier.in_([a.identifier for a in batch]),
+                )
+            ).all()
         )
-        ids = [row[0] for row in result]
-        self.report.rows += len(ids)
+        ids = [stored[a.identifier] for a in batch]
         self.report.activities += len(ids)
         regions, people, contributions, work = [], [], [], []
         for activity_id, a in zip(ids, batch, strict=True):
@@ -399,7 +410,7 @@ def import_document(
             if progress:
                 progress(done, total)
 
-        for mission, index, raw in iter_activities(path):
+        for mission, index, raw in iter_activities(path, skeleton.activity_counts):
             activity = checker.parse_activity(mission, index, raw)
             if activity is None or headers[mission] is None:
                 done += 1

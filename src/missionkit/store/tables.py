@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -37,6 +38,13 @@ NAMING = {
 }
 
 MONEY = Numeric(18, 2)
+
+
+def table_of(entity: type[Base]) -> Table:
+    """The Core table of a mapped class, for bulk statements that bypass the ORM."""
+    table = entity.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Base(DeclarativeBase):
