@@ -213,12 +213,7 @@ def update(
     """Merge ``patch`` into the stored record; a stale ``expected_version`` changes nothing."""
     row = _load(session, res, key)
     _check_version(row, expected_version)
-    merged = _stored_input(session, res, row)
-    for name, value in patch.items():
-        if name in merged and name in res.link_fields and isinstance(value, list):
-            merged[name] = [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
-        else:
-            merged[name] = value
+    merged = {**_stored_input(session, res, row), **patch}
     _write(session, res, row, _validate(res, merged))
     session.refresh(row)
     return get(session, res, key)

@@ -25,6 +25,7 @@ from missionkit.domain.problems import InvalidInput, Problem, join_path
 from missionkit.services.regions import ensure_regions
 from missionkit.services.stream import Skeleton, iter_activities, read_skeleton
 from missionkit.store import tables as t
+from missionkit.store.bulk import bulk_insert
 from missionkit.store.db import Database
 from missionkit.store.tables import table_of
 
@@ -114,10 +115,9 @@ class _Writer:
         self.activity_ids: dict[int, dict[str, int]] = defaultdict(dict)
 
     def rows(self, table: type[t.Base], values: list[dict[str, Any]]) -> None:
-        """One executemany through the Core table: every row has every key, so the driver
-        batches them (the ORM's bulk path splits batches wherever a value is None)."""
+        """Rows with every key present, through the store's bulk path (COPY on PostgreSQL)."""
         if values:
-            self.s.execute(insert(table_of(table)), values)
+            bulk_insert(self.s, table_of(table), values)
             self.report.rows += len(values)
 
     def regions(self, regions: list[RegionFields]) -> None:
