@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder as jsonable
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,7 +16,7 @@ from missionkit import __version__
 from missionkit.api import errors
 from missionkit.api.encoding import FastJSONResponse
 from missionkit.api.resources import router_for
-from missionkit.services import maps
+from missionkit.services import maps, progress
 from missionkit.services.catalogue import RESOURCES
 from missionkit.store.db import Database
 from missionkit.web import pages
@@ -61,6 +63,21 @@ def create_app(database: Database) -> FastAPI:
     def mission_map(key: str) -> Any:
         with database.reading() as session:
             return FastJSONResponse(maps.mission_map(session, int(key) if key.isdigit() else key))
+
+    @app.get(
+        "/api/missions/{key}/status",
+        tags=["missions"],
+        summary="Is the mission on track?",
+        description=(
+            "Each indicator assessed by its method (statcan, sdsn or projection), rolled up "
+            "to objectives and the mission with the indicators that drive the result, and "
+            "overdue data flagged. `as_of` (ISO date) defaults to today."
+        ),
+    )
+    def mission_status(key: str, as_of: dt.date | None = None) -> Any:
+        with database.reading() as session:
+            result = progress.mission_progress(session, int(key) if key.isdigit() else key, as_of)
+        return FastJSONResponse(jsonable(result))
 
     for resource in RESOURCES:
         app.include_router(router_for(database, resource))

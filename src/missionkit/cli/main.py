@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.tree import Tree
 
+from missionkit.cli.assess import register as register_assess
 from missionkit.domain.problems import InvalidInput, Problem
-from missionkit.services import maps
+from missionkit.services import maps, progress
 from missionkit.services.errors import NotFound
 from missionkit.services.export import export_document
 from missionkit.services.setup import open_database
@@ -28,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+register_assess(app)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -289,3 +292,72 @@ def _objective(parent: Tree, o: dict[str, Any], limit: int) -> None:
         node.add(f"… and {len(o['activities']) - limit} more")
     for c in o["children"]:
         _objective(node, c, limit)
+
+
+@app.command()
+def status(
+    mission: Annotated[str, typer.Argument(help="Mission slug or id.")],
+    database: DatabaseOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    as_of: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Judge as of this date.")
+    ] = None,
+) -> None:
+    """Is the mission on track? Indicators, objectives and the mission, with what drives it."""
+    db = _open(database)
+    with db.reading() as session:
+        try:
+            result = progress.mission_progress(
+                session,
+                int(mission) if mission.isdigit() else mission,
+                as_of.date() if as_of else None,
+            )
+        except NotFound as e:
+            err.print(f"[red]{e}[/red]")
+            raise typer.Exit(1) from None
+    if as_json:
+        out.print_json(json.dumps(result, default=str))
+        return
+    overall = result["progress"]
+    out.print(
+        f"{result['mission']['title']}: {_label(overall)}; driven by "
+        f"{', '.join(overall['drivers']) or 'nothing assessed'} (as of {result['as_of']})",
+        highlight=False,
+    )
+    for indicator in result["indicators"]:
+        _print_indicator(indicator, "  ")
+    for objective in result["objectives"]:
+        _print_objective(objective, "  ")
+    if result["overdue"]:
+        out.print(f"Overdue data: {', '.join(result['overdue'])}", highlight=False)
+
+
+def _label(rolled: dict[str, Any]) -> str:
+    score = rolled["score"]
+    return str(rolled["status"]).replace("_", " ") + (
+        f" (score {score:+.2f})" if score is not None else ""
+    )
+
+
+def _print_indicator(indicator: dict[str, Any], indent: str) -> None:
+    a = indicator["assessment"]
+    detail = f" — {a['reason']}" if a.get("reason") else ""
+    late = " [overdue]" if (indicator["staleness"] or {}).get("overdue") else ""
+    out.print(
+        f"{indent}indicator {indicator['slug']}: {_label(a)} "
+        f"by {indicator['method']}{late}{detail}",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _print_objective(objective: dict[str, Any], indent: str) -> None:
+    out.print(
+        f"{indent}objective {objective['slug']}: {_label(objective['progress'])}",
+        highlight=False,
+        markup=False,
+    )
+    for indicator in objective["indicators"]:
+        _print_indicator(indicator, indent + "  ")
+    for child in objective["children"]:
+        _print_objective(child, indent + "  ")

@@ -28,6 +28,7 @@ from missionkit.domain.regions import lookup_region
 from missionkit.domain.vocab import (
     ActivityKind,
     ActivityStatus,
+    AssessmentMethod,
     Decision,
     Direction,
     Instrument,
@@ -159,6 +160,15 @@ class IndicatorFields(Strict):
     target_value: float | None = None
     target_date: dt.date | None = Field(None, validate_default=True)
     source: str | None = None
+    method: AssessmentMethod = Field(
+        "statcan", description="How progress is assessed: statcan (default), sdsn, projection."
+    )
+    natural_limit: float | None = Field(
+        None, description="A bound the indicator cannot pass (e.g. 100 for a percentage)."
+    )
+    update_frequency_months: int | None = Field(
+        None, ge=1, le=120, description="How often new data is expected; later is overdue."
+    )
 
     @field_validator("target_value")
     @classmethod

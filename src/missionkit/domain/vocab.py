@@ -2,6 +2,9 @@
 
 from typing import Literal, get_args
 
+# Progress-assessment methods are the trajectory engine's; named here for the models.
+from missionkit.trajectory.types import Method as AssessmentMethod
+
 MissionLevel = Literal["international", "national", "regional", "local"]
 MissionStatus = Literal["draft", "active", "paused", "completed", "cancelled"]
 Direction = Literal["increase", "decrease"]
@@ -33,3 +36,5 @@ Tracker = Literal["jira", "github", "gitlab", "azure", "linear", "other"]
 Decision = Literal["continue", "scale", "iterate", "pivot", "stop"]
 
 STAGES: tuple[str, ...] = get_args(Stage)
+
+__all__ = ["STAGES", "AssessmentMethod"]

@@ -158,6 +158,9 @@ class Indicator(Versioned, Base):
     target_value: Mapped[float | None] = mapped_column(Float)
     target_date: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(16), default="statcan", server_default="statcan")
+    natural_limit: Mapped[float | None] = mapped_column(Float)
+    update_frequency_months: Mapped[int | None] = mapped_column(Integer)
 
 
 class Observation(Versioned, Base):
