@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-quick clean
+.PHONY: demo serve test lint format bench bench-quick bench-trajectory clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick
+
+## bench-trajectory: 1,000,000 indicator series assessed, vectorised vs a per-series loop
+bench-trajectory: $(STAMP)
+	$(BIN)/python benchmarks/bench_trajectory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache missionkit.sqlite*

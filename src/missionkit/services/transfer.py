@@ -25,7 +25,7 @@ from missionkit.domain.problems import InvalidInput, Problem, join_path
 from missionkit.services.regions import ensure_regions
 from missionkit.services.stream import Skeleton, iter_activities, read_skeleton
 from missionkit.store import tables as t
-from missionkit.store.bulk import bulk_insert
+from missionkit.store.bulk import bulk_insert, bulk_insert_ids
 from missionkit.store.db import Database
 from missionkit.store.tables import table_of
 
@@ -261,18 +261,11 @@ class _Writer:
             }
             for a in batch
         ]
-        self.rows(t.Activity, values)
-        # Reading the new ids back by key batches on every database, where RETURNING in
-        # parameter order falls back to one statement per row on SQLite.
-        stored = dict(
-            self.s.execute(
-                select(t.Activity.identifier, t.Activity.id).where(
-                    t.Activity.mission_id == mission_id,
-                    t.Activity.identifier.in_([a.identifier for a in batch]),
-                )
-            ).all()
+        stored = bulk_insert_ids(
+            self.s, table_of(t.Activity), values, "identifier", {"mission_id": mission_id}
         )
         ids = [stored[a.identifier] for a in batch]
+        self.report.rows += len(ids)
         self.report.activities += len(ids)
         regions, people, contributions, work = [], [], [], []
         for activity_id, a in zip(ids, batch, strict=True):

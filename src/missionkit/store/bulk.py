@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Table, insert, select
 from sqlalchemy.orm import Session
 
 
@@ -40,3 +40,35 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         for row in rows:
             values = {**defaults, **row}
             copy.write_row([json.dumps(values[c]) if c in as_json else values[c] for c in columns])
+
+
+def bulk_insert_ids(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    key: str,
+    scope: dict[str, Any] | None = None,
+) -> dict[Any, int]:
+    """Insert ``rows`` and return ``{row[key]: new id}``; ``key`` is unique within ``scope``.
+
+    PostgreSQL returns the ids from batched multi-row INSERT … RETURNING. SQLite would run
+    that row by row, so there the rows go in by executemany and the ids are read back by
+    key; the same read-back on PostgreSQL degrades as the table grows inside one
+    transaction (a generic plan made while it was small scans it whole).
+    """
+    if not rows:
+        return {}
+    connection = session.connection()
+    id_column, key_column = table.c.id, table.c[key]
+    if connection.dialect.name == "postgresql":
+        result = connection.execute(
+            insert(table).returning(key_column, id_column, sort_by_parameter_order=True),
+            list(rows),
+        )
+        return {k: i for k, i in result}
+    connection.execute(insert(table), list(rows))
+    query = select(key_column, id_column).where(
+        key_column.in_([r[key] for r in rows]),
+        *(table.c[c] == v for c, v in (scope or {}).items()),
+    )
+    return {k: i for k, i in connection.execute(query)}
