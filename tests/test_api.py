@@ -344,3 +344,9 @@ def test_patching_a_region_keeps_the_reference_name(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "Oberbayern" and response.json()["population"] == 4_700_000
     assert client.get("/api/regions/DE2").json()["level"] == "nuts1"
+
+
+def test_missions_are_found_by_id_or_by_an_all_digit_slug(client: TestClient) -> None:
+    mission = post(client, "/api/missions", {**MISSION, "slug": "2030"})
+    assert client.get(f"/api/missions/{mission['id']}/map").json()["mission"]["slug"] == "2030"
+    assert client.get("/api/missions/2030/map").json()["mission"]["id"] == mission["id"]

@@ -62,7 +62,7 @@ def create_app(database: Database) -> FastAPI:
     )
     def mission_map(key: str) -> Any:
         with database.reading() as session:
-            return FastJSONResponse(maps.mission_map(session, int(key) if key.isdigit() else key))
+            return FastJSONResponse(maps.mission_map(session, key))
 
     @app.get(
         "/api/missions/{key}/status",
@@ -76,7 +76,7 @@ def create_app(database: Database) -> FastAPI:
     )
     def mission_status(key: str, as_of: dt.date | None = None) -> Any:
         with database.reading() as session:
-            result = progress.mission_progress(session, int(key) if key.isdigit() else key, as_of)
+            result = progress.mission_progress(session, key, as_of)
         return FastJSONResponse(jsonable(result))
 
     for resource in RESOURCES:

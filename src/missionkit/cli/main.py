@@ -241,7 +241,7 @@ def tree(
     db = _open(database)
     with db.reading() as session:
         try:
-            data = maps.mission_map(session, int(mission) if mission.isdigit() else mission)
+            data = maps.mission_map(session, mission)
         except NotFound as e:
             err.print(f"[red]{e}[/red]")
             raise typer.Exit(1) from None
@@ -309,7 +309,7 @@ def status(
         try:
             result = progress.mission_progress(
                 session,
-                int(mission) if mission.isdigit() else mission,
+                mission,
                 as_of.date() if as_of else None,
             )
         except NotFound as e:

@@ -44,12 +44,18 @@ def _mission_ref(row: Any) -> dict[str, Any]:
 
 
 def mission_id_for(session: Session, key: int | str) -> int:
-    """Missions are addressed by id or by slug."""
-    column = t.Mission.id if isinstance(key, int) else t.Mission.slug
-    found = session.scalar(select(t.Mission.id).where(column == key))
-    if found is None:
+    """Missions are addressed by id or by slug; digits are tried as an id first."""
+    if isinstance(key, int) or key.isdigit():
+        found = session.scalar(select(t.Mission.id).where(t.Mission.id == int(key)))
+        if found is not None or isinstance(key, int):
+            return _found(found, key)
+    return _found(session.scalar(select(t.Mission.id).where(t.Mission.slug == key)), key)
+
+
+def _found(mission_id: int | None, key: int | str) -> int:
+    if mission_id is None:
         raise NotFound(f"no mission {key!r}")
-    return found
+    return mission_id
 
 
 def latest_observations(session: Session, indicator_ids: list[int]) -> dict[int, dict[str, Any]]:
