@@ -16,7 +16,7 @@ from missionkit import __version__
 from missionkit.api import errors
 from missionkit.api.encoding import FastJSONResponse
 from missionkit.api.resources import router_for
-from missionkit.services import maps, progress
+from missionkit.services import maps, portfolio, progress
 from missionkit.services.catalogue import RESOURCES
 from missionkit.store.db import Database
 from missionkit.web import pages
@@ -78,6 +78,19 @@ def create_app(database: Database) -> FastAPI:
         with database.reading() as session:
             result = progress.mission_progress(session, key, as_of)
         return FastJSONResponse(jsonable(result))
+
+    @app.get(
+        "/api/missions/{key}/portfolio",
+        tags=["missions"],
+        summary="Does the portfolio cohere around the objectives?",
+        description=(
+            "Headline findings, then coverage, directionality, stage balance, instrument "
+            "mix, diversity and the collaboration network (docs/portfolio.md)."
+        ),
+    )
+    def mission_portfolio(key: str) -> Any:
+        with database.reading() as session:
+            return FastJSONResponse(jsonable(portfolio.portfolio_analysis(session, key)))
 
     for resource in RESOURCES:
         app.include_router(router_for(database, resource))

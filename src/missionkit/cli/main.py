@@ -18,9 +18,10 @@ from rich.tree import Tree
 
 from missionkit.cli.assess import register as register_assess
 from missionkit.domain.problems import InvalidInput, Problem
-from missionkit.services import maps, progress
+from missionkit.services import maps, portfolio, progress
 from missionkit.services.errors import NotFound
 from missionkit.services.export import export_document
+from missionkit.services.portfolio_report import REPORT_FORMATS, render_markdown
 from missionkit.services.setup import open_database
 from missionkit.services.transfer import check_document, import_document
 from missionkit.store.db import ENV_VAR, Database, resolve_url
@@ -361,3 +362,43 @@ def _print_objective(objective: dict[str, Any], indent: str) -> None:
         _print_indicator(indicator, indent + "  ")
     for child in objective["children"]:
         _print_objective(child, indent + "  ")
+
+
+portfolio_app = typer.Typer(help="Portfolio analyses: coverage, directionality, balance, network.")
+app.add_typer(portfolio_app, name="portfolio")
+
+
+@portfolio_app.command("report")
+def portfolio_report(
+    mission: Annotated[str, typer.Argument(help="Mission slug or id.")],
+    database: DatabaseOption = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of: {', '.join(REPORT_FORMATS)}.")
+    ] = "md",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write [default: standard output]."),
+    ] = None,
+) -> None:
+    """A report a board can read: headline findings first, then the tables."""
+    if format not in REPORT_FORMATS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(REPORT_FORMATS)}", param_hint="--format"
+        )
+    db = _open(database)
+    with db.reading() as session:
+        try:
+            report = portfolio.portfolio_analysis(session, mission)
+        except NotFound as e:
+            err.print(f"[red]{e}[/red]")
+            raise typer.Exit(1) from None
+    text = (
+        json.dumps(report, default=str, indent=2, ensure_ascii=False)
+        if format == "json"
+        else render_markdown(report)
+    )
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        err.print(f"Wrote {output}")

@@ -39,7 +39,7 @@ def _mission_rows(session: Session, slugs: list[str] | None) -> list[t.Mission]:
     return list(session.scalars(statement))
 
 
-def _header(session: Session, m: t.Mission) -> MissionHeader:
+def mission_header(session: Session, m: t.Mission) -> MissionHeader:
     objectives = session.scalars(
         select(t.Objective)
         .where(t.Objective.mission_id == m.id)
@@ -130,7 +130,9 @@ def _columns(row: Any) -> dict[str, Any]:
     return {k: getattr(row, k) for k in names if k not in _INTERNAL}
 
 
-def _activity_docs(session: Session, mission_id: int, batch: int) -> Iterator[ActivityDoc]:
+def activity_documents(
+    session: Session, mission_id: int, batch: int = BATCH
+) -> Iterator[ActivityDoc]:
     objective_slug = dict(
         session.execute(
             select(t.Objective.id, t.Objective.slug).where(t.Objective.mission_id == mission_id)
@@ -234,10 +236,12 @@ def export_document(
         out.write(",".join("\n" + _dump(o) for o in orgs))
         out.write('\n],\n"missions": [')
         for n, m in enumerate(missions):
-            header = json.dumps(_header(session, m).model_dump(mode="json"), ensure_ascii=False)
+            header = json.dumps(
+                mission_header(session, m).model_dump(mode="json"), ensure_ascii=False
+            )
             out.write(("," if n else "") + "\n" + header[:-1] + ', "activities": [')
             first = True
-            for activity in _activity_docs(session, m.id, batch_size):
+            for activity in activity_documents(session, m.id, batch_size):
                 out.write(("" if first else ",") + "\n" + _dump(activity))
                 first = False
                 count += 1

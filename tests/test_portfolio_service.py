@@ -1,0 +1,69 @@
+"""The portfolio analyses of a stored mission, through the API and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from missionkit.api.app import create_app
+from missionkit.cli.main import app as cli
+from missionkit.services.transfer import import_document
+from missionkit.store.db import Database
+from tests.factories import document, variant, write
+
+
+@pytest.fixture
+def stored(db: Database, tmp_path: Path) -> Database:
+    doc = variant(document(activities=4))
+    # One activity in another currency: left out, and the report says so.
+    doc["missions"][0]["activities"][3]["currency"] = "GBP"
+    import_document(db, write(doc, tmp_path / "d.json"))
+    return db
+
+
+def test_api_portfolio_analysis(stored: Database) -> None:
+    with TestClient(create_app(stored)) as client:
+        data = client.get("/api/missions/clean-air/portfolio").json()
+        assert client.get("/api/missions/nope/portfolio").status_code == 404
+    assert data["currency"] == "EUR"
+    assert data["notes"] == [
+        "1 activities in other currencies than EUR are left out (no exchange rates are applied)."
+    ]
+    # Three EUR activities of 500,000.10 each; each gives 0.8 of its budget to 'buses'.
+    assert data["coverage"]["total_budget"] == pytest.approx(3 * 500_000.10)
+    buses = next(o for o in data["coverage"]["objectives"] if o["objective"] == "buses")
+    assert buses["activities"] == 3 and buses["budget"] == pytest.approx(0.8 * 3 * 500_000.10)
+    uncovered = data["coverage"]["uncovered_objectives"]
+    assert "heating" in uncovered
+    assert any("'Clean heating'" in f for f in data["headline_findings"])
+
+
+def test_cli_portfolio_report(stored: Database, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["portfolio", "report", "clean-air", "-d", stored.url])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("# Portfolio report: Clean air in every city by 2030")
+    assert "## Headline findings" in result.stdout and "| Electric buses |" in result.stdout
+    target = tmp_path / "report.json"
+    result = runner.invoke(
+        cli,
+        [
+            "portfolio",
+            "report",
+            "clean-air",
+            "-d",
+            stored.url,
+            "--format",
+            "json",
+            "-o",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(target.read_text())["mission"]["slug"] == "clean-air"
+    bad = runner.invoke(cli, ["portfolio", "report", "clean-air", "-d", stored.url, "-f", "pdf"])
+    assert bad.exit_code == 2 and "must be one of md, json" in bad.stderr
