@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from missionkit.api.app import create_app
 from missionkit.store.db import Database
 from missionkit.store.migrate import upgrade
 from missionkit.store.tables import Base
@@ -93,3 +95,10 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "eu-adaptation-mission" / "projects.csv").is_file():
         pytest.skip(f"shared data sets not found at {SHARED_DATA}")
     return SHARED_DATA.resolve()
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    """HTTP through the ASGI app in process, over the test's database."""
+    with TestClient(create_app(db)) as c:
+        yield c

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 MISSION: dict[str, Any] = {
     "slug": "clean-air",
     "title": "Clean air in every city by 2030",
@@ -119,3 +121,10 @@ def write(doc: dict[str, Any], path: Path) -> Path:
 
 def variant(doc: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(doc)
+
+
+def post(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Create through the API; anything but 201 fails the test with the response body."""
+    response = client.post(path, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]

@@ -138,17 +138,7 @@ def assess_projection(
         raise ValueError(f"half_life must be positive years or None, not {half_life!r}")
     if not 0 < level < 1:
         raise ValueError(f"level must be strictly between 0 and 1, not {level!r}")
-    blank = Assessment(
-        method="projection",
-        category="insufficient_data",
-        status="insufficient_data",
-        direction=series.direction,
-        target=series.target,
-        target_year=series.target_year,
-        limit=series.limit,
-        id=series.id,
-        region=series.region,
-    )
+    blank = Assessment.blank("projection", "insufficient_data", series)
     target, deadline = series.target, series.target_year
     if deadline is None:
         return replace(blank, reason="a projection needs a target year to forecast at")

@@ -65,17 +65,7 @@ def category_of(ratio: float) -> SdsnCategory:
 
 def assess_sdsn(series: IndicatorSeries) -> Assessment:
     """The SDR trend arrow of one series against its target (see the module docstring)."""
-    blank = Assessment(
-        method="sdsn",
-        category="information_unavailable",
-        status="insufficient_data",
-        direction=series.direction,
-        target=series.target,
-        target_year=series.target_year,
-        limit=series.limit,
-        id=series.id,
-        region=series.region,
-    )
+    blank = Assessment.blank("sdsn", "information_unavailable", series)
     target, target_year = series.target, series.target_year
     if target is None or target_year is None:
         return replace(blank, reason="the SDSN trend method needs a target and a target year")

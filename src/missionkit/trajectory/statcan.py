@@ -161,17 +161,7 @@ def is_achieved(latest: float, target: float, direction: int) -> bool:
 
 def assess_statcan(series: IndicatorSeries) -> Assessment:
     """The Open SDG progress measure of one series (see the module docstring)."""
-    blank = Assessment(
-        method="statcan",
-        category="unable_to_assess",
-        status="insufficient_data",
-        direction=series.direction,
-        target=series.target,
-        target_year=series.target_year,
-        limit=series.limit,
-        id=series.id,
-        region=series.region,
-    )
+    blank = Assessment.blank("statcan", "unable_to_assess", series)
     prepared = prepare(series, min_points=2)
     if isinstance(prepared, Refusal):
         return replace(blank, reason=prepared.reason)

@@ -221,6 +221,21 @@ class Assessment:
     id: str = ""
     region: str | None = None
 
+    @classmethod
+    def blank(cls, method: Method, category: Category, series: IndicatorSeries) -> Assessment:
+        """An answer that carries only the series' own facts, to fill in or to refuse with."""
+        return cls(
+            method=method,
+            category=category,
+            status="insufficient_data",
+            direction=series.direction,
+            target=series.target,
+            target_year=series.target_year,
+            limit=series.limit,
+            id=series.id,
+            region=series.region,
+        )
+
     def to_dict(self) -> dict[str, object]:
         """JSON-ready mapping (non-finite numbers become ``None``)."""
         out: dict[str, object] = {}
