@@ -66,4 +66,34 @@ def test_cli_portfolio_report(stored: Database, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert json.loads(target.read_text())["mission"]["slug"] == "clean-air"
     bad = runner.invoke(cli, ["portfolio", "report", "clean-air", "-d", stored.url, "-f", "pdf"])
-    assert bad.exit_code == 2 and "must be one of md, json" in bad.stderr
+    assert bad.exit_code == 2 and "must be one of md, html, xlsx, json" in bad.stderr
+
+
+def test_html_and_xlsx_reports_carry_the_same_findings(stored: Database, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    runner = CliRunner()
+    page = runner.invoke(cli, ["portfolio", "report", "clean-air", "-d", stored.url, "-f", "html"])
+    assert page.exit_code == 0, page.stderr
+    assert page.stdout.startswith("<!doctype html>") and "http" not in page.stdout
+    assert '<th scope="col">objective</th>' in page.stdout
+    target = tmp_path / "report.xlsx"
+    made = runner.invoke(
+        cli, ["portfolio", "report", "clean-air", "-d", stored.url, "-f", "xlsx", "-o", str(target)]
+    )
+    assert made.exit_code == 0, made.stderr
+    book = load_workbook(target)
+    assert book.sheetnames[0] == "Headline findings"
+    cells = [c.value for row in book["Headline findings"].iter_rows() for c in row]
+    assert any(isinstance(v, str) and "'Clean heating'" in v for v in cells)
+    needs_file = runner.invoke(
+        cli, ["portfolio", "report", "clean-air", "-d", stored.url, "-f", "xlsx"]
+    )
+    assert needs_file.exit_code == 2 and "give a file" in needs_file.stderr
+
+
+def test_spreadsheet_cells_never_become_formulas() -> None:
+    from missionkit.services.portfolio_report import _safe_cell
+
+    assert _safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert _safe_cell("-5%") == "'-5%" and _safe_cell("Water") == "Water"

@@ -21,7 +21,12 @@ from missionkit.domain.problems import InvalidInput, Problem
 from missionkit.services import maps, portfolio, progress
 from missionkit.services.errors import NotFound
 from missionkit.services.export import export_document
-from missionkit.services.portfolio_report import REPORT_FORMATS, render_markdown
+from missionkit.services.portfolio_report import (
+    REPORT_FORMATS,
+    render_html,
+    render_markdown,
+    render_xlsx,
+)
 from missionkit.services.setup import open_database
 from missionkit.services.transfer import check_document, import_document
 from missionkit.store.db import ENV_VAR, Database, resolve_url
@@ -392,13 +397,20 @@ def portfolio_report(
         except NotFound as e:
             err.print(f"[red]{e}[/red]")
             raise typer.Exit(1) from None
+    if format == "xlsx":
+        if output is None:
+            raise typer.BadParameter("XLSX is binary: give a file", param_hint="--output")
+        output.write_bytes(render_xlsx(report))
+        err.print(f"Wrote {output}")
+        return
+    renderers = {"md": render_markdown, "html": render_html}
     text = (
-        json.dumps(report, default=str, indent=2, ensure_ascii=False)
+        json.dumps(report, default=str, indent=2, ensure_ascii=False) + "\n"
         if format == "json"
-        else render_markdown(report)
+        else renderers[format](report)
     )
     if output is None:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        output.write_text(text, encoding="utf-8")
         err.print(f"Wrote {output}")
