@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-quick bench-trajectory clean
+.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick
+
+## bench-portfolio: the portfolio engine at 10k/100k/1M activities against a pandas twin
+bench-portfolio: $(STAMP)
+	$(BIN)/python benchmarks/bench_portfolio.py
 
 ## bench-trajectory: 1,000,000 indicator series assessed, vectorised vs a per-series loop
 bench-trajectory: $(STAMP)
