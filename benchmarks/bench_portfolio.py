@@ -13,12 +13,12 @@ twin), ``report without coherence`` (every analysis on one portfolio, then the r
 findings with ``precomputed`` results; its twin is every pandas twin sharing one
 allocation) and ``full report``, the sum of the report and the coherence row (coherence
 runs once, not twice). Coherence is skipped, with an estimate, where the activity
-projection would iterate more than ``--max-links`` links (networkx needs about 13 minutes
-and 4 GiB for the 6 million of 100,000 activities); betweenness uses
+projection would iterate more than ``--max-links`` links (networkx needs about 14 minutes
+and 3.6 GiB for the 6 million of 100,000 activities); betweenness uses
 ``--betweenness-sample`` seeded sources. The last table gives the time ratio per 10x
 size next to what n log n growth would give.
 
-    .venv/bin/python benchmarks/bench_portfolio.py                      # about 7 minutes
+    .venv/bin/python benchmarks/bench_portfolio.py                      # about 6 minutes
     .venv/bin/python benchmarks/bench_portfolio.py --sizes 10000 --repeat 5
     .venv/bin/python benchmarks/bench_portfolio.py --sizes 10000,100000 --max-links 10000000
 
