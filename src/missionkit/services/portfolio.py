@@ -18,7 +18,7 @@ from missionkit.portfolio import (
     coverage,
     directionality,
     diversity,
-    headline_findings,
+    findings,
     instrument_mix,
     stage_balance,
 )
@@ -59,15 +59,19 @@ def mission_portfolio(session: Session, key: int | str) -> tuple[t.Mission, Port
 def portfolio_analysis(session: Session, key: int | str) -> dict[str, Any]:
     """Headline findings first, then each analysis as JSON-ready data."""
     mission, portfolio, notes = mission_portfolio(session, key)
+    cov, direc = coverage(portfolio), directionality(portfolio)
+    stages, network = stage_balance(portfolio), coherence(portfolio)
+    # The findings reuse the analyses above instead of running them again.
+    ranked = findings(portfolio, precomputed=(cov, direc, stages, network))
     return {
         "mission": {"id": mission.id, "slug": mission.slug, "title": mission.title},
         "currency": portfolio.currency,
         "notes": notes,
-        "headline_findings": headline_findings(portfolio),
-        "coverage": coverage(portfolio).to_dict(),
-        "directionality": directionality(portfolio).to_dict(),
-        "stage_balance": stage_balance(portfolio).to_dict(),
+        "headline_findings": [f.text for f in ranked[:10]],
+        "coverage": cov.to_dict(),
+        "directionality": direc.to_dict(),
+        "stage_balance": stages.to_dict(),
         "instrument_mix": instrument_mix(portfolio).to_dict(),
         "diversity": diversity(portfolio).to_dict(),
-        "coherence": coherence(portfolio).to_dict(),
+        "coherence": network.to_dict(),
     }
