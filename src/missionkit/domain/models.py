@@ -131,6 +131,9 @@ class MissionFields(Strict):
     sectors: Tags
     start: dt.date
     deadline: dt.date
+    published: bool = Field(
+        False, description="Readable by anyone, signed in or not; changing it takes an owner."
+    )
 
     @field_validator("deadline")
     @classmethod

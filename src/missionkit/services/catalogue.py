@@ -78,6 +78,20 @@ def _mission_of(session: Session, table: type[t.Base], key: Any) -> Any:
     return session.scalar(select(table.mission_id).where(table.id == key))  # type: ignore[attr-defined]
 
 
+def _own_mission(_session: Session, data: dict[str, Any]) -> int | None:
+    return data.get("mission_id")
+
+
+def _mission_via(field: str, table: type[t.Base]) -> Any:
+    """The mission of a record that belongs to one through its parent (indicator, activity)."""
+
+    def mission(session: Session, data: dict[str, Any]) -> int | None:
+        key = data.get(field)
+        return None if key is None else _mission_of(session, table, key)
+
+    return mission
+
+
 def _same_mission(field: str, table: type[t.Base], label: str) -> Any:
     """A reference must point into the record's own mission."""
 
@@ -167,6 +181,7 @@ def _region_parents(session: Session, data: dict[str, Any]) -> None:
 
 MISSIONS = Resource(
     name="missions",
+    mission=lambda _s, d: d.get("id"),
     label="mission",
     table=t.Mission,
     create=shapes.MissionCreate,
@@ -190,6 +205,7 @@ MISSIONS = Resource(
 
 OBJECTIVES = Resource(
     name="objectives",
+    mission=_own_mission,
     label="objective",
     table=t.Objective,
     create=shapes.ObjectiveCreate,
@@ -208,6 +224,7 @@ OBJECTIVES = Resource(
 
 INDICATORS = Resource(
     name="indicators",
+    mission=_own_mission,
     label="indicator",
     table=t.Indicator,
     create=shapes.IndicatorCreate,
@@ -223,6 +240,7 @@ INDICATORS = Resource(
 
 OBSERVATIONS = Resource(
     name="observations",
+    mission=_mission_via("indicator_id", t.Indicator),
     label="observation",
     table=t.Observation,
     create=shapes.ObservationCreate,
@@ -237,6 +255,7 @@ OBSERVATIONS = Resource(
 
 ACTIVITIES = Resource(
     name="activities",
+    mission=_own_mission,
     label="activity",
     table=t.Activity,
     create=shapes.ActivityCreate,
@@ -277,6 +296,7 @@ ACTIVITIES = Resource(
 
 CONTRIBUTIONS = Resource(
     name="contributions",
+    mission=_mission_via("activity_id", t.Activity),
     label="contribution",
     table=t.Contribution,
     create=shapes.ContributionCreate,
@@ -332,6 +352,7 @@ REGIONS = Resource(
 
 WORK_ITEMS = Resource(
     name="work-items",
+    mission=_mission_via("activity_id", t.Activity),
     label="work item",
     table=t.WorkItem,
     create=shapes.WorkItemCreate,
@@ -346,6 +367,7 @@ WORK_ITEMS = Resource(
 
 REVIEWS = Resource(
     name="reviews",
+    mission=_own_mission,
     label="review",
     table=t.Review,
     create=shapes.ReviewCreate,

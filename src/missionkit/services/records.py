@@ -16,7 +16,9 @@ from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from missionkit.domain.access import Actor, system_actor
 from missionkit.domain.problems import InvalidInput, Problem, problems_from
+from missionkit.services import audit
 from missionkit.services.errors import Conflict, NotFound, StaleVersion
 from missionkit.store.tables import Base, table_of
 
@@ -62,6 +64,9 @@ class Resource:
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     before_write: Callable[[Session, dict[str, Any]], None] | None = None
     dependants: tuple[tuple[type[Base], str, str], ...] = field(default=())
+    mission: Callable[[Session, dict[str, Any]], int | None] = lambda _s, _d: None
+    """The mission a record (in its public shape) belongs to: access rules and the audit
+    trail are per mission. Installation-wide nouns (organisations, regions) give None."""
 
     @property
     def link_fields(self) -> set[str]:
@@ -169,19 +174,47 @@ def _write(session: Session, res: Resource, row: Row | None, model: BaseModel) -
     return row
 
 
-def create(session: Session, res: Resource, payload: dict[str, Any]) -> dict[str, Any]:
+def _audit(
+    session: Session,
+    res: Resource,
+    actor: Actor | None,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Every change through these functions lands in the audit trail, in the same
+    transaction; callers that do not say who acted are recorded as the library."""
+    record = after if after is not None else before
+    assert record is not None
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        action,
+        res.name,
+        record[res.pk],
+        res.mission(session, record),
+        before,
+        after,
+    )
+
+
+def create(
+    session: Session, res: Resource, payload: dict[str, Any], *, actor: Actor | None = None
+) -> dict[str, Any]:
     row = _write(session, res, None, _validate(res, payload))
     session.refresh(row)
-    return get(session, res, getattr(row, res.pk))
+    created = get(session, res, getattr(row, res.pk))
+    _audit(session, res, actor, "create", None, created)
+    return created
 
 
-def _stored_input(session: Session, res: Resource, row: Row) -> dict[str, Any]:
-    """The stored record in the Create shape, so an update can be merged and re-validated.
+def _stored_input(res: Resource, current: dict[str, Any]) -> dict[str, Any]:
+    """The stored record (``current``, its public shape) in the Create shape, so that an
+    update can be merged and re-validated.
 
     Public link items carry extra, read-only keys (an organisation's name); only the keys
     the Create shape accepts are kept.
     """
-    current = to_public(session, res, [row])[0]
     stored = {k: current[k] for k in res.create.model_fields if k in current}
     for name in res.link_fields:
         item_model = _item_model(res.create.model_fields[name].annotation)
@@ -209,19 +242,32 @@ def update(
     key: Any,
     patch: dict[str, Any],
     expected_version: int | None = None,
+    *,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Merge ``patch`` into the stored record; a stale ``expected_version`` changes nothing."""
     row = _load(session, res, key)
     _check_version(row, expected_version)
-    merged = {**_stored_input(session, res, row), **patch}
+    before = to_public(session, res, [row])[0]
+    merged = {**_stored_input(res, before), **patch}
     _write(session, res, row, _validate(res, merged))
     session.refresh(row)
-    return get(session, res, key)
+    after = get(session, res, key)
+    _audit(session, res, actor, "update", before, after)
+    return after
 
 
-def remove(session: Session, res: Resource, key: Any, expected_version: int | None = None) -> None:
+def remove(
+    session: Session,
+    res: Resource,
+    key: Any,
+    expected_version: int | None = None,
+    *,
+    actor: Actor | None = None,
+) -> None:
     row = _load(session, res, key)
     _check_version(row, expected_version)
+    before = to_public(session, res, [row])[0]
     for table, column, why in res.dependants:
         used = session.scalar(
             select(func.count()).where(getattr(table, column) == getattr(row, res.pk))
@@ -233,6 +279,7 @@ def remove(session: Session, res: Resource, key: Any, expected_version: int | No
         session.flush()
     except IntegrityError as e:
         raise Conflict(f"{res.label} {key!r} is still referenced: {e.orig}") from None
+    _audit(session, res, actor, "delete", before, None)
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from missionkit.domain.access import Actor, system_actor
 from missionkit.domain.document import (
     ActivityDoc,
     DocumentChecker,
@@ -22,6 +23,7 @@ from missionkit.domain.document import (
 )
 from missionkit.domain.models import OrganisationFields, RegionFields
 from missionkit.domain.problems import InvalidInput, Problem, join_path
+from missionkit.services import audit
 from missionkit.services.regions import ensure_regions
 from missionkit.services.stream import Skeleton, iter_activities, read_skeleton
 from missionkit.store import tables as t
@@ -359,8 +361,11 @@ def import_document(
     replace: bool = False,
     progress: Progress | None = None,
     batch_size: int = BATCH,
+    actor: Actor | None = None,
 ) -> ImportReport:
-    """Validate and write a whole document in one transaction; on any problem, write nothing."""
+    """Validate and write a whole document in one transaction; on any problem, write nothing.
+
+    The audit trail gets one entry per imported mission (a summary, not every row)."""
     skeleton = read_skeleton(path)
     report = ImportReport()
     with database.transaction() as session:
@@ -424,4 +429,9 @@ def import_document(
             session.execute(
                 update(t.Mission).where(t.Mission.id.in_(kids)).values(parent_id=new_id)
             )
+        for index, header in enumerate(headers):
+            if header is not None:
+                summary = {"file": path.name, "replace": replace, **asdict(report)}
+                audit.record(session, actor or system_actor("import"), "import", "missions",
+                             header.slug, writer.mission_ids[index], None, summary)  # fmt: skip
     return report
