@@ -90,8 +90,11 @@ def test_demo_builds_without_serving(shared_data: Path, tmp_path: Path) -> None:
     code, out, err = invoke("demo", "--no-serve", "--data-dir", str(shared_data), "-d", url)
     assert code == 0, err
     assert "eu-climate-adaptation" in out
-    # Building twice replaces the demo instead of failing on existing missions.
-    assert invoke("demo", "--no-serve", "--data-dir", str(shared_data), "-d", url)[0] == 0
+    assert "Administrator admin, password (shown once, not stored): " in out
+    # Building twice replaces the demo instead of failing on existing missions, and
+    # leaves the administrator's password alone.
+    code, out, _ = invoke("demo", "--no-serve", "--data-dir", str(shared_data), "-d", url)
+    assert code == 0 and "password" not in out
     code, out, _ = invoke("tree", "eu-climate-adaptation", "-d", url, "--limit", "1")
     assert code == 0 and "46 activities" in out
 

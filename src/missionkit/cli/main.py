@@ -16,9 +16,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.tree import Tree
 
+from missionkit.cli.access import register as register_access
 from missionkit.cli.assess import register as register_assess
-from missionkit.domain.problems import InvalidInput, Problem
-from missionkit.services import maps, portfolio, progress
+from missionkit.cli.common import DatabaseOption, cli_actor, err, out
+from missionkit.cli.common import open_db as _open
+from missionkit.cli.common import print_problems as _print_problems
+from missionkit.domain.problems import InvalidInput
+from missionkit.services import accounts, maps, portfolio, progress
 from missionkit.services.errors import NotFound
 from missionkit.services.export import export_document
 from missionkit.services.portfolio_report import (
@@ -27,9 +31,7 @@ from missionkit.services.portfolio_report import (
     render_markdown,
     render_xlsx,
 )
-from missionkit.services.setup import open_database
 from missionkit.services.transfer import check_document, import_document
-from missionkit.store.db import ENV_VAR, Database, resolve_url
 
 app = typer.Typer(
     help="missionkit: turn a bold, time-bound goal into a portfolio that pulls toward it.",
@@ -37,32 +39,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_assess(app)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        "-d",
-        help=f"SQLAlchemy URL or SQLite file path [env: {ENV_VAR}; default: missionkit.sqlite]",
-        show_default=False,
-    ),
-]
-
-
-def _open(database: str | None) -> Database:
-    try:
-        return open_database(database)
-    except Exception as e:  # the URL or server is wrong: say which, not a traceback
-        err.print(f"[red]Cannot open database {resolve_url(database)}:[/red] {e}")
-        raise typer.Exit(2) from None
-
-
-def _print_problems(problems: list[Problem]) -> None:
-    err.print(f"[red]{len(problems)} problem{'s' if len(problems) != 1 else ''}:[/red]")
-    for p in problems:
-        err.print(f"  {p.path or '(document)'}: {p.message}", markup=False, highlight=False)
+register_access(app)
 
 
 def _progress(label: str) -> Progress:
@@ -139,7 +116,7 @@ def demo(
         path = Path(tmp) / "demo.json"
         path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
         try:
-            report = import_document(db, path, replace=True)
+            report = import_document(db, path, replace=True, actor=cli_actor("import"))
         except InvalidInput as e:
             _print_problems(e.problems)
             raise typer.Exit(1) from None
@@ -147,6 +124,13 @@ def demo(
         f"Demo ready in {db.url}: missions {', '.join(report.missions)}; "
         f"{report.activities} activities, {report.organisations} organisations."
     )
+    with db.transaction() as session:
+        admin = accounts.first_admin(session, actor=cli_actor())
+    if admin is not None:
+        out.print(
+            f"Administrator [bold]{admin.user['username']}[/bold], password (shown once, "
+            f"not stored): {admin.password}"
+        )
     if serve_after:
         serve(database=db.url, host=host, port=port)
 
@@ -170,7 +154,12 @@ def import_(
 
         try:
             report = import_document(
-                db, file, replace=replace, progress=advance, batch_size=batch_size
+                db,
+                file,
+                replace=replace,
+                progress=advance,
+                batch_size=batch_size,
+                actor=cli_actor("import"),
             )
         except InvalidInput as e:
             bar.stop()

@@ -329,6 +329,7 @@ def adaptation_mission(activities: list[dict[str, Any]]) -> dict[str, Any]:
         "owner": "European Commission (DG CLIMA)",
         "level": "international",
         "status": "active",
+        "published": True,
         "regions": list(EU27),
         "sectors": ["climate adaptation", "disaster risk reduction", "water", "nature"],
         "start": "2021-09-29",

@@ -128,6 +128,7 @@ def baring_mission(activities: list[dict[str, Any]], awards: dict[str, date]) ->
         "owner": "The Baring Foundation (GB-CHC-258583)",
         "level": "national",
         "status": "completed",
+        "published": True,
         "regions": ["GB"],
         "sectors": ["arts", "voluntary sector", "international development"],
         "start": "2014-01-01",

@@ -121,6 +121,14 @@ def add_user(
     return NewUser(public, generated)
 
 
+def first_admin(session: Session, actor: Actor | None = None) -> NewUser | None:
+    """The first administrator of an installation that has no users yet, with a random
+    password to show once; None when users exist (nothing is reset)."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    return add_user(session, "admin", is_admin=True, display_name="Administrator", actor=actor)
+
+
 def user_named(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
@@ -144,8 +152,9 @@ def set_disabled(
     session.flush()
     after = _public(user)
     action = "disable" if disabled else "enable"
-    audit.record(session, actor or system_actor("python"), action, "user", user.username, None,
-                 before, after)  # fmt: skip
+    audit.record(
+        session, actor or system_actor("python"), action, "user", user.username, None, before, after
+    )
     return after
 
 
@@ -159,8 +168,7 @@ def set_password(
     user.password_hash = HASHER.hash(password)
     user.failed_sign_ins, user.locked_until = 0, None
     session.execute(delete(SignInSession).where(SignInSession.user_id == user.id))
-    audit.record(session, actor or system_actor("python"), "password", "user", user.username,
-                 None)  # fmt: skip
+    audit.record(session, actor or system_actor("python"), "password", "user", user.username, None)
 
 
 def lock_for(failures: int) -> dt.timedelta:
@@ -219,10 +227,13 @@ def start_session(session: Session, user: User, now: dt.datetime | None = None) 
     expires = now + SESSION_LIFETIME
     session.add(
         SignInSession(
-            id_hash=_digest(cookie), user_id=user.id, csrf_token=csrf, created_at=now,
+            id_hash=_digest(cookie),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
             expires_at=expires,
         )
-    )  # fmt: skip
+    )
     session.execute(delete(SignInSession).where(SignInSession.expires_at <= now))
     return StartedSession(cookie, csrf, expires)
 

@@ -33,8 +33,16 @@ def grant(
     else:
         found.role = role
     session.flush()
-    audit.record(session, actor or system_actor("python"), "grant", "role", user.username,
-                 mission_id, before, {"role": role})  # fmt: skip
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        "grant",
+        "role",
+        user.username,
+        mission_id,
+        before,
+        {"role": role},
+    )
     return {"username": user.username, "mission_id": mission_id, "role": role}
 
 
@@ -47,8 +55,16 @@ def revoke(session: Session, username: str, mission: str, actor: Actor | None = 
     before = {"role": found.role}
     session.delete(found)
     session.flush()
-    audit.record(session, actor or system_actor("python"), "revoke", "role", user.username,
-                 mission_id, before, None)  # fmt: skip
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        "revoke",
+        "role",
+        user.username,
+        mission_id,
+        before,
+        None,
+    )
 
 
 def members(session: Session, mission: str) -> list[dict[str, Any]]:
@@ -71,8 +87,16 @@ def attach(session: Session, username: str, activity_id: int, actor: Actor | Non
     if session.get(Attachment, (user.id, activity_id)) is None:
         session.add(Attachment(user_id=user.id, activity_id=activity_id))
         session.flush()
-        audit.record(session, actor or system_actor("python"), "attach", "activity",
-                     activity_id, mission_id, None, {"username": user.username})  # fmt: skip
+        audit.record(
+            session,
+            actor or system_actor("python"),
+            "attach",
+            "activity",
+            activity_id,
+            mission_id,
+            None,
+            {"username": user.username},
+        )
 
 
 def detach(session: Session, username: str, activity_id: int, actor: Actor | None = None) -> None:
@@ -85,5 +109,13 @@ def detach(session: Session, username: str, activity_id: int, actor: Actor | Non
     )
     if not removed.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"{user.username} is not attached to activity {activity_id}")
-    audit.record(session, actor or system_actor("python"), "detach", "activity", activity_id,
-                 mission_id, {"username": user.username}, None)  # fmt: skip
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        "detach",
+        "activity",
+        activity_id,
+        mission_id,
+        {"username": user.username},
+        None,
+    )

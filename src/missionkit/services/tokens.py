@@ -93,8 +93,16 @@ def create_token(
     session.flush()
     session.refresh(token)
     public = _public(token, user.username)
-    audit.record(session, actor or system_actor("python"), "create", "token", lookup, mission_id,
-                 None, public)  # fmt: skip
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        "create",
+        "token",
+        lookup,
+        mission_id,
+        None,
+        public,
+    )
     return NewToken(public, f"{PREFIX}{lookup}_{secret}")
 
 
@@ -102,7 +110,7 @@ def list_tokens(session: Session, username: str | None = None) -> list[dict[str,
     query = select(ApiToken, User.username).join(User).order_by(ApiToken.id)
     if username is not None:
         query = query.where(User.username == username.strip().lower())
-    return [_public(token, name) for token, name in session.execute(query).tuples()]
+    return [_public(token, name) for token, name in session.execute(query)]
 
 
 def revoke_token(session: Session, lookup: str, actor: Actor | None = None) -> dict[str, Any]:
@@ -111,14 +119,22 @@ def revoke_token(session: Session, lookup: str, actor: Actor | None = None) -> d
     ).first()
     if found is None:
         raise NotFound(f"no token {lookup!r}")
-    token, username = found.tuple()
+    token, username = found
     before = _public(token, username)
     if token.revoked_at is None:
         token.revoked_at = utc_now()
     session.flush()
     after = _public(token, username)
-    audit.record(session, actor or system_actor("python"), "revoke", "token", lookup,
-                 token.mission_id, before, after)  # fmt: skip
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        "revoke",
+        "token",
+        lookup,
+        token.mission_id,
+        before,
+        after,
+    )
     return after
 
 

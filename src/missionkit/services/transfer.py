@@ -432,6 +432,14 @@ def import_document(
         for index, header in enumerate(headers):
             if header is not None:
                 summary = {"file": path.name, "replace": replace, **asdict(report)}
-                audit.record(session, actor or system_actor("import"), "import", "missions",
-                             header.slug, writer.mission_ids[index], None, summary)  # fmt: skip
+                audit.record(
+                    session,
+                    actor or system_actor("import"),
+                    "import",
+                    "missions",
+                    header.slug,
+                    writer.mission_ids[index],
+                    None,
+                    summary,
+                )
     return report
