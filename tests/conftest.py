@@ -12,12 +12,14 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from missionkit.api.app import create_app
+from missionkit.services import accounts, tokens
 from missionkit.store.db import Database
 from missionkit.store.migrate import upgrade
 from missionkit.store.tables import Base
@@ -97,8 +99,29 @@ def shared_data() -> Path:
     return SHARED_DATA.resolve()
 
 
+ADMIN_PASSWORD = "a long test-only passphrase"
+
+
+def bearer(db: Database, username: str, scopes: list[str], **user: Any) -> dict[str, str]:
+    """A user (added if new) and an API token for them, as request headers."""
+    with db.transaction() as session:
+        if not any(u["username"] == username for u in accounts.list_users(session)):
+            accounts.add_user(session, username, ADMIN_PASSWORD, **user)
+        secret = tokens.create_token(session, username, "tests", scopes).secret
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
-    """HTTP through the ASGI app in process, over the test's database."""
+    """HTTP through the ASGI app in process, over the test's database, as an administrator
+    (access rules have their own tests; see `anonymous`)."""
+    headers = bearer(db, "root", ["admin"], is_admin=True)
+    with TestClient(create_app(db), headers=headers) as c:
+        yield c
+
+
+@pytest.fixture
+def anonymous(db: Database) -> Iterator[TestClient]:
+    """HTTP as nobody in particular: no token, no session."""
     with TestClient(create_app(db)) as c:
         yield c

@@ -31,8 +31,7 @@ def test_a_user_added_without_a_password_gets_a_random_one_shown_once(db: Databa
         stored = s.scalar(select(User.password_hash).where(User.username == "ana"))
     assert stored is not None and stored.startswith("$argon2id$")
     assert first.password not in stored
-    with db.transaction() as s:
-        assert accounts.authenticate(s, "ana", first.password).username == "ana"
+    assert accounts.sign_in(db, "ana", first.password).username == "ana"
 
 
 def test_bad_usernames_and_weak_passwords_are_refused_by_field(db: Database) -> None:
@@ -52,13 +51,14 @@ def test_failed_sign_ins_back_off_even_for_the_right_password(db: Database) -> N
     with db.transaction() as s:
         accounts.add_user(s, "ana", PASSWORD)
     for _ in range(accounts.FREE_FAILURES):
-        with db.transaction() as s, pytest.raises(accounts.SignInRefused) as caught:
-            accounts.authenticate(s, "ana", "wrong password!", now=NOW)
+        with pytest.raises(accounts.SignInRefused) as caught:
+            accounts.sign_in(db, "ana", "wrong password!", now=NOW)
     assert caught.value.retry_after == dt.timedelta(seconds=30)
-    with db.transaction() as s, pytest.raises(accounts.SignInRefused, match="too many"):
-        accounts.authenticate(s, "ana", PASSWORD, now=NOW + dt.timedelta(seconds=29))
-    with db.transaction() as s:
-        assert accounts.authenticate(s, "ana", PASSWORD, now=NOW + dt.timedelta(seconds=31))
+    with pytest.raises(accounts.SignInRefused, match="too many") as caught:
+        accounts.sign_in(db, "ana", PASSWORD, now=NOW + dt.timedelta(seconds=29))
+    assert caught.value.throttled
+    assert accounts.sign_in(db, "ana", PASSWORD, now=NOW + dt.timedelta(seconds=31))
+    with db.reading() as s:
         user = s.scalar(select(User).where(User.username == "ana"))
         assert user is not None and user.failed_sign_ins == 0 and user.locked_until is None
 
@@ -74,8 +74,8 @@ def test_unknown_and_wrong_password_read_the_same(db: Database) -> None:
         accounts.add_user(s, "ana", PASSWORD)
     messages = []
     for name in ("ana", "nobody"):
-        with db.transaction() as s, pytest.raises(accounts.SignInRefused) as caught:
-            accounts.authenticate(s, name, "wrong password!")
+        with pytest.raises(accounts.SignInRefused) as caught:
+            accounts.sign_in(db, name, "wrong password!")
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
 
@@ -83,15 +83,15 @@ def test_unknown_and_wrong_password_read_the_same(db: Database) -> None:
 def test_a_disabled_user_cannot_sign_in_and_loses_their_sessions(db: Database) -> None:
     with db.transaction() as s:
         accounts.add_user(s, "ana", PASSWORD)
-        started = accounts.start_session(s, accounts.authenticate(s, "ana", PASSWORD))
+    started = accounts.sign_in(db, "ana", PASSWORD).session
     with db.reading() as s:
         assert accounts.session_user(s, started.cookie) is not None
     with db.transaction() as s:
         accounts.set_disabled(s, "ana", True)
     with db.reading() as s:
         assert accounts.session_user(s, started.cookie) is None
-    with db.transaction() as s, pytest.raises(accounts.SignInRefused):
-        accounts.authenticate(s, "ana", PASSWORD)
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(db, "ana", PASSWORD)
     with db.transaction() as s, pytest.raises(NotFound):
         accounts.set_disabled(s, "nobody", True)
 
@@ -99,9 +99,8 @@ def test_a_disabled_user_cannot_sign_in_and_loses_their_sessions(db: Database) -
 def test_each_sign_in_gets_a_new_session_that_expires_and_ends(db: Database) -> None:
     with db.transaction() as s:
         accounts.add_user(s, "ana", PASSWORD)
-        user = accounts.authenticate(s, "ana", PASSWORD)
-        one = accounts.start_session(s, user, now=NOW)
-        two = accounts.start_session(s, user, now=NOW)
+    one = accounts.sign_in(db, "ana", PASSWORD, now=NOW).session
+    two = accounts.sign_in(db, "ana", PASSWORD, now=NOW).session
     assert one.cookie != two.cookie and one.csrf_token != two.csrf_token
     with db.reading() as s:
         found = accounts.session_user(s, one.cookie, now=NOW + dt.timedelta(hours=1))

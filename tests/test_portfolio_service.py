@@ -13,6 +13,7 @@ from missionkit.api.app import create_app
 from missionkit.cli.main import app as cli
 from missionkit.services.transfer import import_document
 from missionkit.store.db import Database
+from tests.conftest import bearer
 from tests.factories import document, variant, write
 
 
@@ -26,7 +27,9 @@ def stored(db: Database, tmp_path: Path) -> Database:
 
 
 def test_api_portfolio_analysis(stored: Database) -> None:
-    with TestClient(create_app(stored)) as client:
+    with TestClient(
+        create_app(stored), headers=bearer(stored, "root", ["read"], is_admin=True)
+    ) as client:
         data = client.get("/api/missions/clean-air/portfolio").json()
         assert client.get("/api/missions/nope/portfolio").status_code == 404
     assert data["currency"] == "EUR"

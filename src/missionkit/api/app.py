@@ -6,22 +6,32 @@ import datetime as dt
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder as jsonable
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
 
 from missionkit import __version__
 from missionkit.api import errors
+from missionkit.api.audit import audit_router
+from missionkit.api.auth import SignInLimiter, Who, enforce, rule, session_router
 from missionkit.api.encoding import FastJSONResponse
 from missionkit.api.resources import router_for
-from missionkit.services import maps, portfolio, progress
+from missionkit.domain.access import Actor
+from missionkit.services import access, maps, portfolio, progress
 from missionkit.services.catalogue import RESOURCES
 from missionkit.store.db import Database
 from missionkit.web import pages
 
 DOCS_ASSETS = "/static/docs"
+
+
+def _readable(session: Session, actor: Actor, key: str) -> None:
+    """A mission's views need read access; an unreadable mission answers 404."""
+    mission_id = maps.mission_id_for(session, key)
+    access.require(actor, "read", access.target(session, mission_id), "mission")
 
 
 def create_app(database: Database) -> FastAPI:
@@ -32,6 +42,8 @@ def create_app(database: Database) -> FastAPI:
         description="The mission map: missions, objectives, indicators, portfolio, work items.",
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(enforce)],
     )
     app.state.database = database
     errors.install(app)
@@ -41,7 +53,11 @@ def create_app(database: Database) -> FastAPI:
         name="docs-assets",
     )
 
-    @app.get("/docs", include_in_schema=False)
+    @app.get("/openapi.json", include_in_schema=False, openapi_extra=rule("public"))
+    def openapi() -> Any:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False, openapi_extra=rule("public"))
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",
@@ -54,19 +70,22 @@ def create_app(database: Database) -> FastAPI:
     @app.get(
         "/api/missions/{key}/map",
         tags=["missions"],
+        openapi_extra=rule("read"),
         summary="The whole mission map",
         description=(
             "Mission → objectives (nested) → contributing activities → work items, with the "
             "indicators and their latest observation. `key` is the mission's id or slug."
         ),
     )
-    def mission_map(key: str) -> Any:
+    def mission_map(key: str, actor: Actor = Who) -> Any:
         with database.reading() as session:
+            _readable(session, actor, key)
             return FastJSONResponse(maps.mission_map(session, key))
 
     @app.get(
         "/api/missions/{key}/status",
         tags=["missions"],
+        openapi_extra=rule("read"),
         summary="Is the mission on track?",
         description=(
             "Each indicator assessed by its method (statcan, sdsn or projection), rolled up "
@@ -74,34 +93,41 @@ def create_app(database: Database) -> FastAPI:
             "overdue data flagged. `as_of` (ISO date) defaults to today."
         ),
     )
-    def mission_status(key: str, as_of: dt.date | None = None) -> Any:
+    def mission_status(key: str, as_of: dt.date | None = None, actor: Actor = Who) -> Any:
         with database.reading() as session:
+            _readable(session, actor, key)
             result = progress.mission_progress(session, key, as_of)
         return FastJSONResponse(jsonable(result))
 
     @app.get(
         "/api/missions/{key}/portfolio",
         tags=["missions"],
+        openapi_extra=rule("read"),
         summary="Does the portfolio cohere around the objectives?",
         description=(
             "Headline findings, then coverage, directionality, stage balance, instrument "
             "mix, diversity and the collaboration network (docs/portfolio.md)."
         ),
     )
-    def mission_portfolio(key: str) -> Any:
+    def mission_portfolio(key: str, actor: Actor = Who) -> Any:
         with database.reading() as session:
+            _readable(session, actor, key)
             return FastJSONResponse(jsonable(portfolio.portfolio_analysis(session, key)))
 
     for resource in RESOURCES:
         app.include_router(router_for(database, resource))
 
-    @app.get("/healthz", include_in_schema=False)
+    app.include_router(session_router(database, SignInLimiter()))
+    app.include_router(audit_router(database))
+
+    @app.get("/healthz", include_in_schema=False, openapi_extra=rule("public"))
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request) -> HTMLResponse:
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False, openapi_extra=rule("list"))
+    def index(request: Request, actor: Actor = Who) -> HTMLResponse:
         with database.reading() as session:
-            return pages.missions_index(request, session)
+            readable = access.readable_missions(session, actor)
+            return pages.missions_index(request, session, readable)
 
     return app

@@ -8,10 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from sqlalchemy import Date, Integer
+from sqlalchemy.orm import Session
 
+from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.domain.access import Action, Actor, Target
 from missionkit.domain.problems import InvalidInput
-from missionkit.services import records
+from missionkit.services import access, records
 from missionkit.services.records import Resource
 from missionkit.services.shapes import Page
 from missionkit.store.db import Database
@@ -40,6 +43,39 @@ def _etag(response: Response, item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def _write_action(res: Resource) -> Action:
+    """Observations and work items are progress reports; the rest is editing."""
+    return "report" if res.name in ("observations", "work-items") else "edit"
+
+
+def _patch_action(res: Resource, change: dict[str, Any]) -> Action:
+    """Publishing a mission or moving it under another parent takes its owner."""
+    if res.name == "missions" and change.keys() & {"published", "parent_id"}:
+        return "manage"
+    return _write_action(res)
+
+
+def _require(
+    session: Session,
+    actor: Actor,
+    res: Resource,
+    record: dict[str, Any],
+    action: Action,
+    creating: bool = False,
+) -> None:
+    """Ask the rules about one record, stored or about to be written."""
+    if res.in_missions is None:  # organisations and regions: shared reference data
+        if action != "read":
+            access.require_shared(actor, adding=creating)
+        return
+    if res.name == "missions" and creating:
+        parent = record.get("parent_id")
+        where = access.target(session, parent) if parent is not None else Target(None)
+        access.require(actor, "manage", where, "parent mission")
+        return
+    access.require(actor, action, access.record_target(session, res, record), res.label)
+
+
 def _filter_type(res: Resource, name: str) -> Any:
     column_type = res.table.__table__.columns[name].type
     if isinstance(column_type, Integer):
@@ -59,12 +95,18 @@ def _list_endpoint(db: Database, res: Resource) -> Any:
         q: str | None = Query(
             None, description=f"Text search in {', '.join(res.search) or 'nothing'}"
         ),
+        actor: Actor = Who,
         **filters: Any,
     ) -> Any:
-        query = records.Query(
-            {k: v for k, v in filters.items() if v is not None}, q, sort, limit, offset
-        )
         with db.reading() as session:
+            query = records.Query(
+                {k: v for k, v in filters.items() if v is not None},
+                q,
+                sort,
+                limit,
+                offset,
+                missions=access.readable_missions(session, actor),
+            )
             return FastJSONResponse(records.list_page(session, res, query))
 
     params = [p for p in inspect.signature(endpoint).parameters.values() if p.kind != p.VAR_KEYWORD]
@@ -87,14 +129,21 @@ def router_for(db: Database, res: Resource) -> APIRouter:
         "",
         _list_endpoint(db, res),
         methods=["GET"],
+        openapi_extra=rule("list"),
         response_model=page_model,
         summary=f"List {res.name}",
         description="Paginated; filter by the named fields, sort, and search text.",
     )
 
-    def create(payload: Annotated[Any, Body()], request: Request, response: Response) -> Any:
+    def create(
+        payload: Annotated[Any, Body()], request: Request, response: Response, actor: Actor = Who
+    ) -> Any:
+        data = payload.model_dump()
         with db.transaction() as session:
-            item = records.create(session, res, payload.model_dump())
+            _require(session, actor, res, data, _write_action(res), creating=True)
+            item = records.create(session, res, data, actor=actor)
+            if res.name == "missions":
+                access.grant_creator(session, actor, item["id"])
         response.status_code = 201
         response.headers["Location"] = str(request.url_for(f"get_{res.name}", key=item[res.pk]))
         return _etag(response, item)
@@ -104,32 +153,44 @@ def router_for(db: Database, res: Resource) -> APIRouter:
         "",
         create,
         methods=["POST"],
+        openapi_extra=rule("write"),
         response_model=res.public,
         status_code=201,
         summary=f"Create a {res.label}",
         responses={409: {"description": "Duplicate key"}},
     )
 
-    def read(key: Any, response: Response) -> Any:
+    def read(key: Any, response: Response, actor: Actor = Who) -> Any:
         with db.reading() as session:
-            return _etag(response, records.get(session, res, key))
+            item = records.get(session, res, key)
+            _require(session, actor, res, item, "read")
+            return _etag(response, item)
 
     read.__annotations__["key"] = key_type
     router.add_api_route(
         "/{key}",
         read,
         methods=["GET"],
+        openapi_extra=rule("read"),
         response_model=res.public,
         name=f"get_{res.name}",
         summary=f"Read a {res.label}",
     )
 
-    def patch(key: Any, payload: Any, response: Response, if_match: IfMatch = None) -> Any:
+    def patch(
+        key: Any, payload: Any, response: Response, if_match: IfMatch = None, actor: Actor = Who
+    ) -> Any:
         version = expected_version(if_match)
+        change = payload.model_dump(exclude_unset=True)
         with db.transaction() as session:
-            item = records.update(
-                session, res, key, payload.model_dump(exclude_unset=True), version
-            )
+            stored = records.get(session, res, key)
+            action = _patch_action(res, change)
+            _require(session, actor, res, stored, action)
+            _require(session, actor, res, {**stored, **change}, action)  # where it moves to
+            if res.name == "missions" and change.get("parent_id") is not None:
+                where = access.target(session, change["parent_id"])
+                access.require(actor, "manage", where, "parent mission")
+            item = records.update(session, res, key, change, version, actor=actor)
         return _etag(response, item)
 
     patch.__annotations__["key"] = key_type
@@ -138,15 +199,19 @@ def router_for(db: Database, res: Resource) -> APIRouter:
         "/{key}",
         patch,
         methods=["PATCH"],
+        openapi_extra=rule("write"),
         response_model=res.public,
         summary=f"Change a {res.label}",
         responses={412: {"description": "If-Match is stale: someone changed the record first"}},
     )
 
-    def remove(key: Any, if_match: IfMatch = None) -> Response:
+    def remove(key: Any, if_match: IfMatch = None, actor: Actor = Who) -> Response:
         version = expected_version(if_match)
         with db.transaction() as session:
-            records.remove(session, res, key, version)
+            stored = records.get(session, res, key)
+            action = "manage" if res.name == "missions" else _write_action(res)
+            _require(session, actor, res, stored, action)
+            records.remove(session, res, key, version, actor=actor)
         return Response(status_code=204)
 
     remove.__annotations__["key"] = key_type
@@ -154,6 +219,7 @@ def router_for(db: Database, res: Resource) -> APIRouter:
         "/{key}",
         remove,
         methods=["DELETE"],
+        openapi_extra=rule("write"),
         status_code=204,
         summary=f"Delete a {res.label}",
         responses={

@@ -120,3 +120,18 @@ def decide(actor: Actor, action: Action, target: Target) -> Verdict:
     if role == "contributor" and action == "report" and target.activity_id not in actor.attached:
         return Verdict(False, "a contributor reports only for the activities attached to them")
     return Verdict(True, f"{role} of the mission")
+
+
+def decide_shared(actor: Actor, adding: bool) -> Verdict:
+    """Organisations and regions are shared by every mission: any editor or owner of some
+    mission may add one (a new partner, a new region); only an administrator may change or
+    remove one. Token scopes bind here too."""
+    scopes = actor.scopes
+    if actor.is_admin and (scopes is None or "admin" in scopes):
+        return Verdict(True, "administrator")
+    if not actor.signed_in:
+        return Verdict(False, "sign in first")
+    editor = any(role in ("editor", "owner") for role in actor.roles.values())
+    if adding and editor and (scopes is None or scopes & {"write", "admin"}):
+        return Verdict(True, "editor of a mission")
+    return Verdict(False, "only an administrator may change shared records; editors may add")

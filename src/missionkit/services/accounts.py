@@ -23,6 +23,7 @@ from missionkit.domain.access import Actor, Interface, Role, system_actor
 from missionkit.domain.problems import InvalidInput, Problem
 from missionkit.services import audit
 from missionkit.services.errors import Conflict, NotFound
+from missionkit.store.db import Database
 from missionkit.store.tables import Attachment, Membership, SignInSession, User
 
 HASHER = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
@@ -46,8 +47,10 @@ class NewUser:
 class SignInRefused(Exception):
     """Wrong name or password, a disabled user, or an account in back-off."""
 
-    def __init__(self, message: str, retry_after: dt.timedelta | None = None) -> None:
-        self.retry_after = retry_after
+    def __init__(
+        self, message: str, retry_after: dt.timedelta | None = None, throttled: bool = False
+    ) -> None:
+        self.retry_after, self.throttled = retry_after, throttled
         super().__init__(message)
 
 
@@ -179,27 +182,53 @@ def lock_for(failures: int) -> dt.timedelta:
     return min(FIRST_LOCK * (1 << (failures - FREE_FAILURES)), LONGEST_LOCK)
 
 
-def authenticate(
+@dataclass(frozen=True)
+class StartedSession:
+    cookie: str
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+def check_password(
     session: Session, username: str, password: str, now: dt.datetime | None = None
-) -> User:
-    """The user, or `SignInRefused` with a message that does not say which part was wrong."""
+) -> User | SignInRefused:
+    """The user, or the refusal (returned, not raised: the failure count it wrote must be
+    committed for the back-off to hold). The message never says which part was wrong."""
     now = now or utc_now()
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         _verify(_DECOY, password)
-        raise SignInRefused("unknown user or wrong password")
+        return SignInRefused("unknown user or wrong password")
     if user.locked_until is not None and aware_utc(user.locked_until) > now:
         wait = aware_utc(user.locked_until) - now
-        raise SignInRefused("too many failed sign-ins; try again later", wait)
+        return SignInRefused("too many failed sign-ins; try again later", wait, throttled=True)
     if not _verify(user.password_hash, password) or user.disabled:
         user.failed_sign_ins += 1
         lock = lock_for(user.failed_sign_ins)
         user.locked_until = now + lock if lock else None
-        raise SignInRefused("unknown user or wrong password", lock or None)
+        return SignInRefused("unknown user or wrong password", lock or None)
     user.failed_sign_ins, user.locked_until, user.last_sign_in_at = 0, None, now
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     return user
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    username: str
+    session: StartedSession
+
+
+def sign_in(
+    database: Database, username: str, password: str, now: dt.datetime | None = None
+) -> SignedIn:
+    """Check the password and start a session, in a transaction that is committed either
+    way, so that failures count; raises `SignInRefused` after the commit."""
+    with database.transaction() as session:
+        outcome = check_password(session, username, password, now)
+        if isinstance(outcome, User):
+            return SignedIn(outcome.username, start_session(session, outcome, now))
+    raise outcome
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -211,13 +240,6 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class StartedSession:
-    cookie: str
-    csrf_token: str
-    expires_at: dt.datetime
 
 
 def start_session(session: Session, user: User, now: dt.datetime | None = None) -> StartedSession:

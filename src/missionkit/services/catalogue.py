@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from missionkit.domain.problems import Problem
@@ -90,6 +91,25 @@ def _mission_via(field: str, table: type[t.Base]) -> Any:
         return None if key is None else _mission_of(session, table, key)
 
     return mission
+
+
+def _in_missions(ids: Collection[int]) -> ColumnElement[bool]:
+    return t.Mission.id.in_(ids)
+
+
+def _in_own_missions(table: type[t.Base]) -> Any:
+    def condition(ids: Collection[int]) -> ColumnElement[bool]:
+        return table.mission_id.in_(ids)  # type: ignore[attr-defined, no-any-return]
+
+    return condition
+
+
+def _in_missions_via(field: str, parent: type[t.Base], table: type[t.Base]) -> Any:
+    def condition(ids: Collection[int]) -> ColumnElement[bool]:
+        owned = select(parent.id).where(parent.mission_id.in_(ids))  # type: ignore[attr-defined]
+        return getattr(table, field).in_(owned)  # type: ignore[no-any-return]
+
+    return condition
 
 
 def _same_mission(field: str, table: type[t.Base], label: str) -> Any:
@@ -181,6 +201,7 @@ def _region_parents(session: Session, data: dict[str, Any]) -> None:
 
 MISSIONS = Resource(
     name="missions",
+    in_missions=_in_missions,
     mission=lambda _s, d: d.get("id"),
     label="mission",
     table=t.Mission,
@@ -205,6 +226,7 @@ MISSIONS = Resource(
 
 OBJECTIVES = Resource(
     name="objectives",
+    in_missions=_in_own_missions(t.Objective),
     mission=_own_mission,
     label="objective",
     table=t.Objective,
@@ -224,6 +246,7 @@ OBJECTIVES = Resource(
 
 INDICATORS = Resource(
     name="indicators",
+    in_missions=_in_own_missions(t.Indicator),
     mission=_own_mission,
     label="indicator",
     table=t.Indicator,
@@ -240,6 +263,7 @@ INDICATORS = Resource(
 
 OBSERVATIONS = Resource(
     name="observations",
+    in_missions=_in_missions_via("indicator_id", t.Indicator, t.Observation),
     mission=_mission_via("indicator_id", t.Indicator),
     label="observation",
     table=t.Observation,
@@ -255,6 +279,7 @@ OBSERVATIONS = Resource(
 
 ACTIVITIES = Resource(
     name="activities",
+    in_missions=_in_own_missions(t.Activity),
     mission=_own_mission,
     label="activity",
     table=t.Activity,
@@ -296,6 +321,7 @@ ACTIVITIES = Resource(
 
 CONTRIBUTIONS = Resource(
     name="contributions",
+    in_missions=_in_missions_via("activity_id", t.Activity, t.Contribution),
     mission=_mission_via("activity_id", t.Activity),
     label="contribution",
     table=t.Contribution,
@@ -352,6 +378,7 @@ REGIONS = Resource(
 
 WORK_ITEMS = Resource(
     name="work-items",
+    in_missions=_in_missions_via("activity_id", t.Activity, t.WorkItem),
     mission=_mission_via("activity_id", t.Activity),
     label="work item",
     table=t.WorkItem,
@@ -367,6 +394,7 @@ WORK_ITEMS = Resource(
 
 REVIEWS = Resource(
     name="reviews",
+    in_missions=_in_own_missions(t.Review),
     mission=_own_mission,
     label="review",
     table=t.Review,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,8 +11,11 @@ from sqlalchemy.orm import Session
 from missionkit.store import tables as t
 
 
-def mission_tree(session: Session) -> list[dict[str, Any]]:
-    """Root missions, each with ``children``; counts come from two grouped queries."""
+def mission_tree(session: Session, readable: Collection[int] | None = None) -> list[dict[str, Any]]:
+    """Root missions, each with ``children``; counts come from two grouped queries.
+
+    With ``readable``, only those missions appear; one whose parent is hidden from the
+    reader becomes a root, so nothing about the hidden parent leaks."""
     objectives = dict(
         session.execute(
             select(t.Objective.mission_id, func.count()).group_by(t.Objective.mission_id)
@@ -23,7 +27,10 @@ def mission_tree(session: Session) -> list[dict[str, Any]]:
         ).all()
     )
     nodes: dict[int, dict[str, Any]] = {}
-    for m in session.scalars(select(t.Mission).order_by(t.Mission.deadline, t.Mission.slug)):
+    missions = select(t.Mission).order_by(t.Mission.deadline, t.Mission.slug)
+    if readable is not None:
+        missions = missions.where(t.Mission.id.in_(readable))
+    for m in session.scalars(missions):
         nodes[m.id] = {
             "id": m.id,
             "slug": m.slug,
@@ -34,6 +41,7 @@ def mission_tree(session: Session) -> list[dict[str, Any]]:
             "start": m.start,
             "deadline": m.deadline,
             "parent_id": m.parent_id,
+            "published": m.published,
             "objectives": objectives.get(m.id, 0),
             "activities": activities.get(m.id, 0),
             "children": [],

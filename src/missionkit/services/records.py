@@ -7,12 +7,12 @@ and the fields that live in link tables. The generic functions below do the rest
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,8 +65,11 @@ class Resource:
     before_write: Callable[[Session, dict[str, Any]], None] | None = None
     dependants: tuple[tuple[type[Base], str, str], ...] = field(default=())
     mission: Callable[[Session, dict[str, Any]], int | None] = lambda _s, _d: None
-    """The mission a record (in its public shape) belongs to: access rules and the audit
-    trail are per mission. Installation-wide nouns (organisations, regions) give None."""
+    """The mission a record (in its public or create shape) belongs to: access rules and
+    the audit trail are per mission. Installation-wide nouns (organisations, regions) give
+    None."""
+    in_missions: Callable[[Collection[int]], ColumnElement[bool]] | None = None
+    """The same in SQL: rows of these missions, so lists show only what a reader may see."""
 
     @property
     def link_fields(self) -> set[str]:
@@ -289,10 +292,14 @@ class Query:
     sort: str | None = None
     limit: int = 50
     offset: int = 0
+    missions: Collection[int] | None = None
+    """Only records of these missions (the reader's); None: no restriction."""
 
 
 def _filtered(res: Resource, query: Query) -> Select[Any]:
     statement = select(res.table)
+    if query.missions is not None and res.in_missions is not None:
+        statement = statement.where(res.in_missions(query.missions))
     for name, value in query.filters.items():
         if name not in res.filters:
             raise InvalidInput.one(name, f"cannot filter {res.name} by {name!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from fastapi import Request
@@ -17,8 +18,10 @@ _templates = Environment(
 )
 
 
-def missions_index(request: Request, session: Session) -> HTMLResponse:
-    missions = overview.mission_tree(session)
+def missions_index(
+    request: Request, session: Session, readable: Collection[int] | None = None
+) -> HTMLResponse:
+    missions = overview.mission_tree(session, readable)
     html = _templates.get_template("index.html").render(
         missions=missions, today=date.today(), version=__version__
     )
