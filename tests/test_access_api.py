@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from missionkit.api.app import create_app
-from missionkit.api.auth import COOKIE, CSRF_HEADER, SignInLimiter
+from missionkit.api.auth import COOKIE, CSRF_HEADER, Limits, SlidingWindow
 from missionkit.services import accounts, roles, tokens
 from missionkit.services.transfer import import_document
 from missionkit.store.db import Database
@@ -146,9 +146,43 @@ def test_sign_in_attempts_from_one_address_are_limited(world: Database) -> None:
 
 
 def test_the_limiter_forgets_after_its_window() -> None:
-    limiter = SignInLimiter(attempts=2, window=60)
+    limiter = SlidingWindow(attempts=2, window=60)
     assert limiter.retry_after("1.2.3.4", now=0) == 0
     assert limiter.retry_after("1.2.3.4", now=1) == 0
     assert limiter.retry_after("1.2.3.4", now=2) == pytest.approx(58)
     assert limiter.retry_after("5.6.7.8", now=2) == 0
     assert limiter.retry_after("1.2.3.4", now=61) == 0
+
+
+def test_token_use_is_rate_limited(world: Database) -> None:
+    with world.transaction() as s:
+        new = tokens.create_token(s, "ana", "busy script", ["read"])
+    headers = {"Authorization": f"Bearer {new.secret}"}
+    with TestClient(create_app(world, Limits(token_requests_per_minute=3))) as client:
+        codes = [client.get("/api/missions", headers=headers).status_code for _ in range(4)]
+        anonymous = client.get("/api/missions").status_code
+    assert codes == [200, 200, 200, 429] and anonymous == 200
+
+
+def test_request_bodies_are_capped(world: Database) -> None:
+    with world.transaction() as s:
+        new = tokens.create_token(s, "ana", "script", ["write"])
+    headers = {"Authorization": f"Bearer {new.secret}"}
+    with TestClient(create_app(world, Limits(max_body_bytes=1000))) as client:
+        big = {"mission_id": 1, "slug": "big", "title": "x" * 2000}
+        response = client.post("/api/objectives", json=big, headers=headers)
+        assert response.status_code == 413 and "1,000 bytes" in response.text
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            yield b'{"mission_id": 1, "slug": "big", "title": "'
+            yield b"x" * 2000
+            yield b'"}'
+
+        streamed = client.post(
+            "/api/objectives",
+            content=chunks(),
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert streamed.status_code == 413
+        small = {"mission_id": 1, "slug": "small", "title": "fits"}
+        assert client.post("/api/objectives", json=small, headers=headers).status_code == 201

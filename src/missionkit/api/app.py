@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from missionkit import __version__
 from missionkit.api import errors
 from missionkit.api.audit import audit_router
-from missionkit.api.auth import SignInLimiter, Who, enforce, rule, session_router
+from missionkit.api.auth import Limiters, Limits, Who, enforce, rule, session_router
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.limits import BodyLimit
 from missionkit.api.resources import router_for
 from missionkit.domain.access import Actor
 from missionkit.services import access, maps, portfolio, progress
@@ -34,8 +35,9 @@ def _readable(session: Session, actor: Actor, key: str) -> None:
     access.require(actor, "read", access.target(session, mission_id), "mission")
 
 
-def create_app(database: Database) -> FastAPI:
+def create_app(database: Database, limits: Limits | None = None) -> FastAPI:
     """Build the app around one database; nothing happens at import time."""
+    limits = limits or Limits()
     app = FastAPI(
         title="missionkit",
         version=__version__,
@@ -46,6 +48,8 @@ def create_app(database: Database) -> FastAPI:
         dependencies=[Depends(enforce)],
     )
     app.state.database = database
+    app.state.limiters = Limiters(limits)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     errors.install(app)
     app.mount(
         DOCS_ASSETS,
@@ -117,7 +121,7 @@ def create_app(database: Database) -> FastAPI:
     for resource in RESOURCES:
         app.include_router(router_for(database, resource))
 
-    app.include_router(session_router(database, SignInLimiter()))
+    app.include_router(session_router(database, app.state.limiters.sign_in))
     app.include_router(audit_router(database))
 
     @app.get("/healthz", include_in_schema=False, openapi_extra=rule("public"))

@@ -9,7 +9,6 @@ must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import time
 from collections import defaultdict, deque
@@ -72,24 +71,47 @@ class CsrfRefused(Exception):
     """A cookie-authenticated change without the session's CSRF token."""
 
 
-class SignInLimiter:
-    """At most ``attempts`` sign-ins per client address per ``window`` seconds, in this
-    process; the per-account back-off in the database holds across processes."""
+class Throttled(Exception):
+    """Too many requests from one address or with one token; try again after a while."""
 
-    def __init__(self, attempts: int = 10, window: float = 60.0) -> None:
+    def __init__(self, message: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class SlidingWindow:
+    """At most ``attempts`` per key per ``window`` seconds, in this process (the
+    per-account sign-in back-off in the database holds across processes)."""
+
+    def __init__(self, attempts: int, window: float = 60.0) -> None:
         self.attempts, self.window = attempts, window
         self._seen: dict[str, deque[float]] = defaultdict(deque)
 
-    def retry_after(self, client: str, now: float | None = None) -> float:
+    def retry_after(self, key: str, now: float | None = None) -> float:
         """Seconds to wait, or 0 and the attempt is counted."""
         now = time.monotonic() if now is None else now
-        seen = self._seen[client]
+        seen = self._seen[key]
         while seen and seen[0] <= now - self.window:
             seen.popleft()
         if len(seen) >= self.attempts:
             return seen[0] + self.window - now
         seen.append(now)
         return 0.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The app's limits; tests and operators may pass their own to ``create_app``."""
+
+    sign_ins_per_minute: int = 10
+    token_requests_per_minute: int = 1200
+    max_body_bytes: int = 16 * 1024 * 1024
+
+
+class Limiters:
+    def __init__(self, limits: Limits) -> None:
+        self.sign_in = SlidingWindow(limits.sign_ins_per_minute)
+        self.tokens = SlidingWindow(limits.token_requests_per_minute)
 
 
 def _interface(request: Request) -> Interface:
@@ -110,6 +132,10 @@ def actor_of(request: Request) -> Actor:
             found = tokens.actor_for_token(session, presented.strip())
         if scheme.lower() != "bearer" or found is None:
             raise Refused(Verdict(False, "the token is unknown, revoked or expired"), False)
+        limiters: Limiters = request.app.state.limiters
+        wait = limiters.tokens.retry_after(presented.strip()[:24])
+        if wait:
+            raise Throttled("too many requests with this token", wait)
         actor = found
     elif cookie := request.cookies.get(COOKIE):
         with database.reading() as session:
@@ -157,7 +183,7 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-def session_router(database: Database, limiter: SignInLimiter) -> APIRouter:
+def session_router(database: Database, limiter: SlidingWindow) -> APIRouter:
     router = APIRouter(prefix="/api/session", tags=["session"])
 
     @router.post("", openapi_extra=rule("public"), summary="Sign in")
@@ -165,9 +191,7 @@ def session_router(database: Database, limiter: SignInLimiter) -> APIRouter:
         client = request.client.host if request.client else "unknown"
         wait = limiter.retry_after(client)
         if wait:
-            raise accounts.SignInRefused(
-                "too many sign-in attempts from here", dt.timedelta(seconds=wait), throttled=True
-            )
+            raise Throttled("too many sign-in attempts from here", wait)
         signed_in = accounts.sign_in(database, credentials.username, credentials.password)
         set_session_cookie(request, response, signed_in.session.cookie)
         return {"username": signed_in.username, "csrf_token": signed_in.session.csrf_token}

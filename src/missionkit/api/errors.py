@@ -7,7 +7,7 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from missionkit.api.auth import CsrfRefused
+from missionkit.api.auth import CsrfRefused, Throttled
 from missionkit.domain.problems import InvalidInput
 from missionkit.services.access import Refused
 from missionkit.services.accounts import SignInRefused
@@ -60,6 +60,13 @@ def install(app: FastAPI) -> None:
         if not exc.throttled or exc.retry_after is None:
             return JSONResponse({"detail": str(exc)}, status_code=401)
         seconds = max(1, round(exc.retry_after.total_seconds()))
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(seconds)}
+        )
+
+    @app.exception_handler(Throttled)
+    async def throttled(_: Request, exc: Throttled) -> JSONResponse:
+        seconds = max(1, round(exc.retry_after))
         return JSONResponse(
             {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(seconds)}
         )
