@@ -1,0 +1,185 @@
+"""A whole A/B (or multi-arm) summary analysed in one call: every treatment arm against the
+control, frequentist and Bayesian, plus the sample-ratio check.
+
+The input is the JSON summary the CLI and API accept::
+
+    {"control": "A", "alpha": 0.05, "weights": {"A": 1, "B": 1},
+     "arms": {"A": {"n": 3407, "sum": 1396.87, "sum_squares": 52377.9}, "B": {...}}}
+
+Each arm has ``n`` and either ``sum`` and ``sum_squares`` (a mean metric) or ``successes``
+(a proportion). ``control`` defaults to the first arm, ``alpha`` to 0.05 and ``weights``
+(the planned split, for the sample-ratio check) to equal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from missionkit.experiments import bayesian, frequentist, srm
+from missionkit.experiments.types import ArmSummary, Estimate, ExperimentInputError, MetricKind
+
+
+@dataclass(frozen=True)
+class AbInput:
+    arms: dict[str, ArmSummary]
+    control: str
+    alpha: float
+    weights: dict[str, float] | None
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    arm: str
+    n: int
+    mean: float
+    absolute: Estimate
+    relative: Estimate | None
+    chance_to_win: float
+    risk_control: float  # expected loss of keeping control (scale: ``bayes_scale``)
+    risk_treatment: float  # expected loss of shipping this arm
+    bayes_scale: bayesian.Scale
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AbReport:
+    metric: MetricKind
+    control: str
+    control_n: int
+    control_mean: float
+    alpha: float
+    arms: tuple[ArmResult, ...]
+    srm: srm.SrmResult
+    assumptions: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ExperimentInputError(field, "must be a number")
+    if not math.isfinite(value):
+        raise ExperimentInputError(field, "must be finite")
+    return float(value)
+
+
+def parse_summary(data: Any) -> AbInput:
+    """Validate a summary document; errors name the field (``arms.B.successes``)."""
+    if not isinstance(data, Mapping):
+        raise ExperimentInputError("(document)", "must be a JSON object")
+    unknown = set(data) - {"control", "alpha", "arms", "weights"}
+    if unknown:
+        raise ExperimentInputError(sorted(unknown)[0], "unknown field")
+    raw_arms = data.get("arms")
+    if not isinstance(raw_arms, Mapping) or len(raw_arms) < 2:
+        raise ExperimentInputError("arms", "must be an object with at least two arms")
+    arms: dict[str, ArmSummary] = {}
+    kinds: set[str] = set()
+    for name, arm in raw_arms.items():
+        where = f"arms.{name}"
+        if not isinstance(arm, Mapping):
+            raise ExperimentInputError(where, "must be an object")
+        extra = set(arm) - {"n", "sum", "sum_squares", "successes"}
+        if extra:
+            raise ExperimentInputError(f"{where}.{sorted(extra)[0]}", "unknown field")
+        if "n" not in arm:
+            raise ExperimentInputError(f"{where}.n", "is required")
+        n = _number(arm["n"], f"{where}.n")
+        if n != int(n) or n < 2:
+            raise ExperimentInputError(f"{where}.n", "must be a whole number >= 2")
+        if "successes" in arm:
+            if "sum" in arm or "sum_squares" in arm:
+                raise ExperimentInputError(where, "give either successes or sum and sum_squares")
+            s = _number(arm["successes"], f"{where}.successes")
+            arms[str(name)] = ArmSummary.from_successes(int(n), s, field=where)
+            kinds.add("proportion")
+        else:
+            for key in ("sum", "sum_squares"):
+                if key not in arm:
+                    raise ExperimentInputError(
+                        f"{where}.{key}", "is required (or give successes for a proportion)"
+                    )
+            arms[str(name)] = ArmSummary.from_sums(
+                int(n),
+                _number(arm["sum"], f"{where}.sum"),
+                _number(arm["sum_squares"], f"{where}.sum_squares"),
+                field=where,
+            )
+            kinds.add("mean")
+    if len(kinds) > 1:
+        raise ExperimentInputError("arms", "mix of mean and proportion arms")
+    control = data.get("control", next(iter(arms)))
+    if not isinstance(control, str) or control not in arms:
+        raise ExperimentInputError("control", f"must name one of the arms ({', '.join(arms)})")
+    alpha = _number(data.get("alpha", 0.05), "alpha")
+    if not 0 < alpha < 1:
+        raise ExperimentInputError("alpha", "must be between 0 and 1")
+    weights = None
+    if "weights" in data:
+        raw = data["weights"]
+        if not isinstance(raw, Mapping) or set(raw) != set(arms):
+            raise ExperimentInputError("weights", "must give one weight for every arm")
+        weights = {str(k): _number(v, f"weights.{k}") for k, v in raw.items()}
+        if any(v <= 0 for v in weights.values()):
+            raise ExperimentInputError("weights", "must be > 0")
+    return AbInput(arms, control, alpha, weights)
+
+
+def analyse(spec: AbInput) -> AbReport:
+    """Every treatment arm against the control."""
+    control = spec.arms[spec.control]
+    names = list(spec.arms)
+    ratio = srm.check(
+        [spec.arms[a].n for a in names],
+        [spec.weights[a] for a in names] if spec.weights else None,
+    )
+    results = []
+    for name in names:
+        if name == spec.control:
+            continue
+        arm = spec.arms[name]
+        comp = frequentist.compare(control, arm, alpha=spec.alpha)
+        scale: bayesian.Scale = "relative" if control.raw_mean != 0 else "absolute"
+        bayes = bayesian.analyse(control, arm, scale=scale, alpha=spec.alpha)
+        results.append(
+            ArmResult(
+                arm=name,
+                n=arm.n,
+                mean=arm.mean,
+                absolute=comp.absolute,
+                relative=comp.relative,
+                chance_to_win=bayes.chance_to_win,
+                risk_control=bayes.risk_control,
+                risk_treatment=bayes.risk_treatment,
+                bayes_scale=scale,
+                warnings=comp.warnings,
+            )
+        )
+    warnings = list(ratio.warnings)
+    if len(results) > 1:
+        warnings.append(
+            f"{len(results)} treatment arms compared with the control: p-values are not "
+            "adjusted for multiple comparisons (Bonferroni: use alpha "
+            f"{spec.alpha / len(results):.3g})"
+        )
+    assumptions = (
+        *frequentist.ASSUMPTIONS,
+        "Bayesian chance to win: improper flat prior on the "
+        + ("relative" if control.raw_mean != 0 else "absolute")
+        + " effect (GrowthBook default)",
+        "sample-ratio check against "
+        + ("the given weights" if spec.weights else "an equal planned split"),
+    )
+    return AbReport(
+        metric=control.kind,
+        control=spec.control,
+        control_n=control.n,
+        control_mean=control.mean,
+        alpha=spec.alpha,
+        arms=tuple(results),
+        srm=ratio,
+        assumptions=assumptions,
+        warnings=tuple(warnings),
+    )
