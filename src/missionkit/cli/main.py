@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.tree import Tree
 
 from missionkit.cli.assess import register as register_assess
+from missionkit.cli.experiment import register as register_experiment
 from missionkit.domain.problems import InvalidInput, Problem
 from missionkit.services import maps, portfolio, progress
 from missionkit.services.errors import NotFound
@@ -37,6 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_assess(app)
+register_experiment(app)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 

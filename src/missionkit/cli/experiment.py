@@ -1,0 +1,282 @@
+"""`missionkit experiment`: analyse an A/B summary, a difference-in-differences panel, or
+plan a design. Thin layer over ``missionkit.experiments``; see ``docs/experiments.md``.
+
+Bad input exits with code 2 and names the field (``arms.B.successes: must be <= n``) or the
+CSV row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from missionkit.experiments import ab, design, did
+from missionkit.experiments.types import Estimate, ExperimentInputError, to_plain
+
+experiment_app = typer.Typer(
+    help="Experiments: analyse A/B results and policy changes, plan sample sizes.",
+    no_args_is_help=True,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ExistingFile = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, show_default=False)
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+def register(app: typer.Typer) -> None:
+    """Mount ``missionkit experiment ...`` on ``app``."""
+    app.add_typer(experiment_app, name="experiment")
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[red]Error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _fmt(x: float | None, pct: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:+.2%}" if pct else f"{x:+.4g}"
+
+
+def _p(x: float) -> str:
+    return "-" if not math.isfinite(x) else ("<0.0001" if x < 1e-4 else f"{x:.4f}")
+
+
+def _interval(e: Estimate | None, pct: bool = False) -> str:
+    if e is None:
+        return "-"
+    return f"[{_fmt(e.ci_low, pct)}, {_fmt(e.ci_high, pct)}]"
+
+
+def _notes(warnings: tuple[str, ...] | list[str], assumptions: tuple[str, ...]) -> None:
+    for w in warnings:
+        out.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    for a in assumptions:
+        out.print(f"[dim]assumes: {a}[/dim]", highlight=False)
+
+
+@experiment_app.command("analyze-ab")
+def analyze_ab(summary: ExistingFile, as_json: JsonFlag = False) -> None:
+    """Compare each treatment arm of an A/B summary with the control.
+
+    SUMMARY is JSON: {"control": "A", "alpha": 0.05, "arms": {"A": {"n": 3407, "sum":
+    1396.87, "sum_squares": 52377.9}, "B": {...}}}. Each arm has n and either sum and
+    sum_squares (a mean metric) or successes (a proportion); control defaults to the first
+    arm, alpha to 0.05; optional "weights" give the planned split for the sample-ratio check.
+    """
+    try:
+        data = json.loads(summary.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        _fail(f"{summary}: not valid JSON ({e})")
+    try:
+        report = ab.analyse(ab.parse_summary(data))
+    except ExperimentInputError as e:
+        _fail(str(e))
+    if as_json:
+        typer.echo(json.dumps(to_plain(report), indent=2))
+        return
+    table = Table(
+        title=f"{report.metric} metric, control {report.control} "
+        f"(n={report.control_n}, mean={report.control_mean:.4g}), "
+        f"{1 - report.alpha:.0%} intervals"
+    )
+    for col in ("arm", "n", "mean", "absolute (interval)", "p", "relative (interval)", "p ",
+                "chance to win"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "arm" else "right")
+    for a in report.arms:
+        table.add_row(
+            a.arm,
+            str(a.n),
+            f"{a.mean:.4g}",
+            f"{_fmt(a.absolute.estimate)} {_interval(a.absolute)}",
+            _p(a.absolute.p_value),
+            f"{_fmt(a.relative.estimate, True)} {_interval(a.relative, True)}"
+            if a.relative
+            else "-",
+            _p(a.relative.p_value) if a.relative else "-",
+            f"{a.chance_to_win:.1%}",
+        )
+    out.print(table)
+    out.print(f"sample-ratio check: chi-square p = {_p(report.srm.p_value)}", highlight=False)
+    _notes([*report.warnings, *(w for a in report.arms for w in a.warnings)], report.assumptions)
+
+
+def _read_panel(path: Path, columns: dict[str, str]) -> tuple[dict[str, list[str]], int]:
+    """The named CSV columns as strings; errors name the column or row."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            for option, name in columns.items():
+                if name not in header:
+                    _fail(f"{path}: --{option} column {name!r} not found (columns: "
+                          f"{', '.join(header)})")  # fmt: skip
+            data: dict[str, list[str]] = {name: [] for name in columns.values()}
+            rows = 0
+            for rows, row in enumerate(reader, start=1):
+                for option, name in columns.items():
+                    value = (row.get(name) or "").strip()
+                    if not value:
+                        _fail(f"{path}: row {rows + 1}, column {name!r} (--{option}) is empty")
+                    data[name].append(value)
+    except UnicodeDecodeError as e:
+        _fail(f"{path}: not UTF-8 text ({e})")
+    if rows == 0:
+        _fail(f"{path}: no data rows")
+    return data, rows
+
+
+def _numbers(path: Path, name: str, option: str, values: list[str]) -> list[float]:
+    result = []
+    for i, v in enumerate(values, start=2):
+        try:
+            x = float(v)
+        except ValueError:
+            _fail(f"{path}: row {i}, column {name!r} (--{option}): {v!r} is not a number")
+        if not math.isfinite(x):
+            _fail(f"{path}: row {i}, column {name!r} (--{option}): {v!r} is not finite")
+        result.append(x)
+    return result
+
+
+@experiment_app.command("did")
+def did_command(
+    data: ExistingFile,
+    outcome: Annotated[str, typer.Option(help="Outcome column")],
+    treated: Annotated[str, typer.Option(help="Treatment indicator column (1 = treated now)")],
+    unit: Annotated[str, typer.Option(help="Unit id column (region, organisation...)")],
+    time: Annotated[str, typer.Option(help="Period column")],
+    cluster: Annotated[
+        str | None, typer.Option(help="Cluster column for standard errors [default: unit]")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="1 - confidence level")] = 0.05,
+    as_json: JsonFlag = False,
+) -> None:
+    """Difference-in-differences with unit and period fixed effects (two-way fixed effects).
+
+    DATA is a CSV panel with one row per unit and period. Standard errors are clustered by
+    unit (or --cluster); fewer than ~30-50 clusters and staggered adoption are flagged.
+    """
+    columns = {"outcome": outcome, "treated": treated, "unit": unit, "time": time}
+    if cluster:
+        columns["cluster"] = cluster
+    values, _ = _read_panel(data, columns)
+    y = _numbers(data, outcome, "outcome", values[outcome])
+    d = _numbers(data, treated, "treated", values[treated])
+    try:
+        result = did.twfe(
+            y,
+            d,
+            values[unit],
+            values[time],
+            cluster=values[cluster] if cluster else None,
+            cluster_name=cluster or unit,
+            alpha=alpha,
+        )
+    except ExperimentInputError as problem:
+        _fail(str(problem))
+    if as_json:
+        typer.echo(json.dumps(to_plain(result), indent=2))
+        return
+    e = result.estimate
+    table = Table(title=f"Two-way fixed effects DiD: {outcome} on {treated}")
+    for col in ("estimate", "std. error", f"{1 - alpha:.0%} interval", "p", "clusters", "rows"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{e.estimate:.4g}",
+        f"{e.se:.4g}",
+        f"[{e.ci_low:.4g}, {e.ci_high:.4g}]",
+        _p(e.p_value),
+        f"{result.n_clusters} ({result.cluster})",
+        str(result.n_obs),
+    )
+    out.print(table)
+    _notes(result.warnings, result.assumptions)
+
+
+class MetricChoice(StrEnum):
+    mean = "mean"
+    proportion = "proportion"
+
+
+@experiment_app.command("power")
+def power_command(
+    metric: Annotated[MetricChoice, typer.Option(help="mean or proportion")],
+    effect: Annotated[
+        float | None,
+        typer.Option(help="Absolute effect to detect (difference in means, or p2 - p1)"),
+    ] = None,
+    n: Annotated[
+        int | None, typer.Option("--n", help="Units in the control arm (treatment: n x ratio)")
+    ] = None,
+    power: Annotated[float | None, typer.Option(help="Target power [default: 0.8]")] = None,
+    sd: Annotated[float | None, typer.Option(help="Outcome standard deviation (means)")] = None,
+    baseline: Annotated[float | None, typer.Option(help="Control proportion (proportions)")] = None,
+    alpha: Annotated[float, typer.Option(help="Two-sided significance level")] = 0.05,
+    ratio: Annotated[float, typer.Option(help="Treatment size / control size")] = 1.0,
+    icc: Annotated[float, typer.Option(help="Intra-cluster correlation")] = 0.0,
+    cluster_size: Annotated[float, typer.Option(help="Units per randomised cluster")] = 1.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Power, sample size or minimum detectable effect of a two-arm design.
+
+    Give two of --effect, --n and --power (power defaults to 0.8): effect + power gives the
+    sample size, n + power the minimum detectable effect, effect + n the power.
+    """
+    if power is None and (effect is None or n is None):
+        power = 0.8
+    kwargs: dict[str, Any] = {
+        "effect": effect,
+        "n_control": n,
+        "power": power,
+        "alpha": alpha,
+        "ratio": ratio,
+        "icc": icc,
+        "cluster_size": cluster_size,
+    }
+    try:
+        if metric is MetricChoice.mean:
+            if sd is None:
+                _fail("--sd is required for a mean metric")
+            result = design.means(sd=sd, **kwargs)
+        else:
+            if baseline is None:
+                _fail("--baseline is required for a proportion metric")
+            result = design.proportions(baseline=baseline, **kwargs)
+    except ExperimentInputError as e:
+        _fail(str(e))
+    if as_json:
+        typer.echo(json.dumps({**to_plain(result), "n_total": result.n_total}, indent=2))
+        return
+    table = Table(title=f"Design for a {metric.value} metric (solved for {result.solved_for})")
+    for col in ("power", "effect", "control n", "treatment n", "total", "design effect",
+                "clusters"):  # fmt: skip
+        table.add_column(col, justify="right")
+    clusters = (
+        f"{result.clusters_control} + {result.clusters_treatment}"
+        if result.clusters_control is not None
+        else "-"
+    )
+    table.add_row(
+        f"{result.power:.3f}",
+        f"{result.effect:.4g}",
+        str(result.n_control),
+        str(result.n_treatment),
+        str(result.n_total),
+        f"{result.design_effect:.3g}",
+        clusters,
+    )
+    out.print(table)
+    _notes(result.warnings, result.assumptions)
