@@ -95,13 +95,19 @@ def main(argv: list[str] | None = None) -> int:
         f"embedder {embedder.name}\n"
     )
     all_results = {}
-    for name, examples in (("official texts only", False), ("with reviewed examples", True)):
+    runs = (
+        ("all texts; prototypes: official texts only", False, None),
+        ("fresh texts only (labelled after the queries were frozen)", False, "fresh"),
+        ("all texts; prototypes: official texts + reviewed examples", True, None),
+    )
+    for name, examples, batch in runs:
         results = cross_validate(
             data, taxonomy, embedder=embedder, folds=args.folds, seed=args.seed,
-            repeats=args.repeats, with_examples=examples,
+            repeats=args.repeats, with_examples=examples, report_batch=batch,
         )  # fmt: skip
         all_results[name] = results
-        print(f"## Held-out results, prototypes: {name}\n")
+        texts = next(iter(results.values()))["texts"]
+        print(f"## Held-out results: {name} ({texts} texts)\n")
         print(table(results, data.label_ids))
         print()
     if args.json:

@@ -228,7 +228,6 @@ def test_mapping_is_streamed_in_batches() -> None:
 
 
 # -- held-out quality -------------------------------------------------------------------
-@pytest.mark.xfail(reason="see docs/mapping.md: keyword-only ties the combination", strict=False)
 def test_combination_is_not_worse_than_either_method_on_held_out_folds() -> None:
     taxonomy = sdg_taxonomy()
     data = read_labelled_csv(DEV_SET, taxonomy.ids)
@@ -237,8 +236,7 @@ def test_combination_is_not_worse_than_either_method_on_held_out_folds() -> None
     for other in (keyword, embedding):
         assert combined["micro"]["f1"] >= other["micro"]["f1"]
         assert combined["macro"]["f1"] >= other["macro"]["f1"]
-        # Top-1 accuracy: not worse by more than one text of the set.
-        assert combined["accuracy"] >= other["accuracy"] - 1 / len(data.texts) - 1e-9
+        assert combined["accuracy"] >= other["accuracy"]
     # Calibrated: on held-out pairs, mean score and observed frequency agree per band.
     assert combined["calibration_error"] < 0.05
     for band in combined["reliability"]:

@@ -29,11 +29,12 @@ class LabelledSet:
     texts: list[str]
     gold: NDArray[np.bool_]  # (texts, labels)
     label_ids: list[str]
+    batches: list[str]  # e.g. "first" / "fresh": when each text was labelled
 
 
 def read_labelled_csv(path: Path, label_ids: Sequence[str], column: str = "sdgs") -> LabelledSet:
     """A CSV with ``id``, ``text`` and a ``;``-separated label column."""
-    ids, texts, rows = [], [], []
+    ids, texts, rows, batches = [], [], [], []
     known = set(label_ids)
     with path.open(encoding="utf-8", newline="") as f:
         for line, record in enumerate(csv.DictReader(f), start=2):
@@ -42,9 +43,10 @@ def read_labelled_csv(path: Path, label_ids: Sequence[str], column: str = "sdgs"
             if unknown or not labels:
                 raise ValueError(f"{path}, line {line}: labels {record[column]!r} not usable")
             ids.append(record["id"])
+            batches.append(record.get("batch") or "")
             texts.append(record["text"])
             rows.append([lb in labels for lb in label_ids])
-    return LabelledSet(ids, texts, np.array(rows, dtype=bool), list(label_ids))
+    return LabelledSet(ids, texts, np.array(rows, dtype=bool), list(label_ids), batches)
 
 
 def metrics(
@@ -95,12 +97,14 @@ def cross_validate(
     repeats: int = 1,
     with_examples: bool = False,
     methods: Sequence[Method] = METHODS,
+    report_batch: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Out-of-fold metrics and calibration for each method.
 
     With ``repeats`` > 1 the cross-validation runs with that many different fold splits
     and the out-of-fold results are pooled (every text is scored ``repeats`` times), which
-    steadies the comparison of methods on a small set.
+    steadies the comparison of methods on a small set. ``report_batch`` restricts the
+    reported figures to the texts of that batch (all texts still take part in fitting).
     """
     n = len(data.texts)
     shape = (repeats * n, len(data.label_ids))
@@ -136,13 +140,18 @@ def cross_validate(
             ranks[m][rows] = x[test] @ np.asarray(model.coef) + model.intercept
             thresholds = np.array([model.threshold_for(lb) for lb in data.label_ids])
             predicted[m][rows] = probs[m][rows] >= thresholds
+    keep = np.ones(repeats * n, dtype=bool)
+    if report_batch is not None:
+        keep = np.tile(np.array([b == report_batch for b in data.batches]), repeats)
     out: dict[str, dict[str, Any]] = {}
     for m in methods:
-        result = metrics(gold, predicted[m], ranks[m], data.label_ids)
+        g, p = gold[keep], probs[m][keep]
+        result = metrics(g, predicted[m][keep], ranks[m][keep], data.label_ids)
         result["calibration_error"] = expected_calibration_error(
-            probs[m].reshape(-1), gold.reshape(-1).astype(np.float64)
+            p.reshape(-1), g.reshape(-1).astype(np.float64)
         )
-        result["reliability"] = reliability(probs[m].reshape(-1), gold.reshape(-1))
+        result["reliability"] = reliability(p.reshape(-1), g.reshape(-1))
+        result["texts"] = int(keep.sum() // repeats)
         out[m] = result
     return out
 
