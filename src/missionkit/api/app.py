@@ -6,7 +6,7 @@ import datetime as dt
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder as jsonable
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -19,7 +19,7 @@ from missionkit.api.resources import router_for
 from missionkit.services import maps, portfolio, progress
 from missionkit.services.catalogue import RESOURCES
 from missionkit.store.db import Database
-from missionkit.web import pages
+from missionkit.web.routes import pages_router
 
 DOCS_ASSETS = "/static/docs"
 
@@ -99,9 +99,6 @@ def create_app(database: Database) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request) -> HTMLResponse:
-        with database.reading() as session:
-            return pages.missions_index(request, session)
+    app.include_router(pages_router(database))
 
     return app
