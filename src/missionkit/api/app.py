@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from missionkit import __version__
 from missionkit.api import errors
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.experiments import experiments_router
+from missionkit.api.mapping import mapping_router
 from missionkit.api.resources import router_for
 from missionkit.services import maps, portfolio, progress
 from missionkit.services.catalogue import RESOURCES
@@ -99,6 +101,8 @@ def create_app(database: Database) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    app.include_router(experiments_router(database))
+    app.include_router(mapping_router(database))
     app.include_router(pages_router(database))
 
     return app
