@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from missionkit.cli.assess import register as register_assess
 from missionkit.cli.experiment import register as register_experiment
+from missionkit.cli.mapping import register as register_mapping
 from missionkit.domain.problems import InvalidInput, Problem
 from missionkit.services import maps, portfolio, progress
 from missionkit.services.errors import NotFound
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 register_assess(app)
 register_experiment(app)
+register_mapping(app)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
