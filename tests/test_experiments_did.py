@@ -230,3 +230,32 @@ def test_twfe_is_exact_without_noise(effect: float, unit_fe: list[float]) -> Non
     y = [unit_fe[i] + 0.7 * t + effect * di for (i, t), di in zip(rows, d, strict=True)]
     res = did.twfe(y, d, [i for i, _ in rows], [t for _, t in rows])
     assert res.estimate.estimate == pytest.approx(effect, abs=1e-8)
+
+
+def test_event_study_matches_linearmodels_on_mpdta() -> None:
+    # Reference: linearmodels 7.1 PanelOLS with relative-time dummies (reference period -1),
+    # entity and time effects, clustered by county.
+    import pandas as pd
+    from linearmodels.panel import PanelOLS
+
+    es = did.event_study(Y, UNIT, YEAR, GROUP)
+    frame = pd.DataFrame({"y": Y, "unit": UNIT, "year": YEAR, "g": GROUP})
+    rel = (frame.year - frame.g).where(frame.g > 0)
+    names = []
+    for e in sorted(rel.dropna().unique()):
+        if e == -1:
+            continue
+        name = f"e{int(e)}".replace("-", "m")
+        frame[name] = (rel == e).astype(float)
+        names.append(name)
+    panel = frame.set_index(["unit", "year"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = PanelOLS(panel.y, panel[names], entity_effects=True, time_effects=True).fit(
+            cov_type="clustered", cluster_entity=True
+        )
+    for effect, name in zip(es.effects, names, strict=True):
+        assert effect.estimate.estimate == pytest.approx(fit.params[name], rel=1e-8, abs=1e-12)
+        # same sandwich; linearmodels scales by N/df_resid, we by G/(G-1) (see above)
+        ours = effect.estimate.se**2 / (500 / 499) * ((2500 - len(names)) / 2499)
+        assert ours == pytest.approx(fit.std_errors[name] ** 2 * fit.df_resid / 2500, rel=1e-8)

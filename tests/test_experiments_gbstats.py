@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from missionkit.experiments import bayesian, cuped, frequentist, sequential, srm
+from missionkit.experiments import ab, bayesian, cuped, frequentist, sequential, srm
 from missionkit.experiments.types import ArmSummary
 
 DATA = json.loads((Path(__file__).parent / "data" / "gbstats" / "cases.json").read_text())
@@ -87,3 +87,26 @@ def test_bayesian_matches_gbstats(case: dict[str, Any], scale: str, proper: bool
 def test_srm_matches_gbstats(case: dict[str, Any]) -> None:
     got = srm.check(case["input"]["users"], case["input"]["weights"])
     assert got.p_value == pytest.approx(case["p_value"], rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "cuped"], ids=_ids)
+def test_ab_summary_with_covariates_matches_gbstats_cuped(case: dict[str, Any]) -> None:
+    # The JSON summary path (CLI / API) with pre-period fields = gbstats RegressionAdjusted.
+    def arm(v: list[float]) -> dict[str, float]:
+        keys = ("n", "sum", "sum_squares", "pre_sum", "pre_sum_squares", "sum_products")
+        return dict(zip(keys, v, strict=True))
+
+    doc = {"arms": {"a": arm(case["input"]["a"]), "b": arm(case["input"]["b"])}}
+    report = ab.analyse(ab.parse_summary(doc), sequential_tuning=5000)
+    (got,) = report.arms
+    ref = case["gbstats"]
+    assert got.relative is not None and got.sequential_relative is not None
+    assert [got.relative.ci_low, got.relative.ci_high] == pytest.approx(
+        ref["frequentist_relative"]["ci"], rel=1e-8
+    )
+    assert got.absolute.p_value == pytest.approx(ref["frequentist_absolute"]["p_value"], rel=1e-7)
+    assert got.chance_to_win == pytest.approx(ref["bayesian_relative"]["chance_to_win"], rel=1e-8)
+    assert [got.sequential_relative.ci_low, got.sequential_relative.ci_high] == pytest.approx(
+        ref["sequential_relative"]["ci"], rel=1e-8
+    )
+    assert got.variance_reduction is not None and got.variance_reduction > 0

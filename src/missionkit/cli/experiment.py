@@ -68,20 +68,35 @@ def _notes(warnings: tuple[str, ...] | list[str], assumptions: tuple[str, ...]) 
 
 
 @experiment_app.command("analyze-ab")
-def analyze_ab(summary: ExistingFile, as_json: JsonFlag = False) -> None:
+def analyze_ab(
+    summary: ExistingFile,
+    as_json: JsonFlag = False,
+    sequential: Annotated[
+        bool,
+        typer.Option(
+            "--sequential", help="Add always-valid intervals (results looked at repeatedly)"
+        ),
+    ] = False,
+    tuning: Annotated[
+        float, typer.Option(help="Sequential tuning: total sample where intervals are tightest")
+    ] = 5000.0,
+) -> None:
     """Compare each treatment arm of an A/B summary with the control.
 
     SUMMARY is JSON: {"control": "A", "alpha": 0.05, "arms": {"A": {"n": 3407, "sum":
     1396.87, "sum_squares": 52377.9}, "B": {...}}}. Each arm has n and either sum and
     sum_squares (a mean metric) or successes (a proportion); control defaults to the first
     arm, alpha to 0.05; optional "weights" give the planned split for the sample-ratio check.
+    Mean arms with pre_sum, pre_sum_squares and sum_products are CUPED-adjusted.
     """
     try:
         data = json.loads(summary.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         _fail(f"{summary}: not valid JSON ({e})")
     try:
-        report = ab.analyse(ab.parse_summary(data))
+        report = ab.analyse(
+            ab.parse_summary(data), sequential_tuning=tuning if sequential else None
+        )
     except ExperimentInputError as e:
         _fail(str(e))
     if as_json:
@@ -95,7 +110,16 @@ def analyze_ab(summary: ExistingFile, as_json: JsonFlag = False) -> None:
     for col in ("arm", "n", "mean", "absolute (interval)", "p", "relative (interval)", "p ",
                 "chance to win"):  # fmt: skip
         table.add_column(col, justify="left" if col == "arm" else "right")
+    if sequential:
+        table.add_column("always-valid (interval)", justify="right")
+        table.add_column("p (always-valid)", justify="right")
     for a in report.arms:
+        extra = []
+        if a.sequential_absolute is not None:
+            extra = [
+                f"{_fmt(a.sequential_absolute.estimate)} {_interval(a.sequential_absolute)}",
+                _p(a.sequential_absolute.p_value),
+            ]
         table.add_row(
             a.arm,
             str(a.n),
@@ -107,8 +131,16 @@ def analyze_ab(summary: ExistingFile, as_json: JsonFlag = False) -> None:
             else "-",
             _p(a.relative.p_value) if a.relative else "-",
             f"{a.chance_to_win:.1%}",
+            *extra,
         )
     out.print(table)
+    for a in report.arms:
+        if a.variance_reduction is not None:
+            out.print(
+                f"CUPED {a.arm}: theta {a.cuped_theta:.4g}, variance reduced by "
+                f"{a.variance_reduction:.0%}",
+                highlight=False,
+            )
     out.print(f"sample-ratio check: chi-square p = {_p(report.srm.p_value)}", highlight=False)
     _notes([*report.warnings, *(w for a in report.arms for w in a.warnings)], report.assumptions)
 
@@ -151,6 +183,11 @@ def _numbers(path: Path, name: str, option: str, values: list[str]) -> list[floa
     return result
 
 
+class ControlChoice(StrEnum):
+    never = "never"
+    notyet = "notyet"
+
+
 @experiment_app.command("did")
 def did_command(
     data: ExistingFile,
@@ -162,12 +199,30 @@ def did_command(
         str | None, typer.Option(help="Cluster column for standard errors [default: unit]")
     ] = None,
     alpha: Annotated[float, typer.Option(help="1 - confidence level")] = 0.05,
+    event_study: Annotated[
+        bool,
+        typer.Option(
+            "--event-study", help="Add effects by period relative to adoption, pre-trend test"
+        ),
+    ] = False,
+    staggered: Annotated[
+        bool,
+        typer.Option(
+            "--staggered",
+            help="Add Callaway-Sant'Anna group-time effects and aggregations (balanced panel)",
+        ),
+    ] = False,
+    control_group: Annotated[
+        ControlChoice, typer.Option(help="Comparison units for --staggered")
+    ] = ControlChoice.never,
     as_json: JsonFlag = False,
 ) -> None:
     """Difference-in-differences with unit and period fixed effects (two-way fixed effects).
 
     DATA is a CSV panel with one row per unit and period. Standard errors are clustered by
     unit (or --cluster); fewer than ~30-50 clusters and staggered adoption are flagged.
+    --event-study and --staggered need numeric periods; adoption is the first period a
+    unit is treated.
     """
     columns = {"outcome": outcome, "treated": treated, "unit": unit, "time": time}
     if cluster:
@@ -187,8 +242,30 @@ def did_command(
         )
     except ExperimentInputError as problem:
         _fail(str(problem))
+    extra: dict[str, Any] = {}
+    if event_study or staggered:
+        periods = _numbers(data, time, "time", values[time])
+        first = _first_treated(values[unit], periods, d)
+        try:
+            if event_study:
+                extra["event_study"] = did.event_study(
+                    y, values[unit], periods, first, cluster=values[cluster] if cluster else None,
+                    alpha=alpha,
+                )  # fmt: skip
+            if staggered:
+                extra["callaway_santanna"] = did.callaway_santanna(
+                    y, values[unit], periods, first, control_group=control_group.value,
+                    alpha=alpha,
+                )  # fmt: skip
+        except ExperimentInputError as problem:
+            _fail(str(problem))
     if as_json:
-        typer.echo(json.dumps(to_plain(result), indent=2))
+        plain = to_plain(result)
+        if "event_study" in extra:
+            plain["event_study"] = to_plain(extra["event_study"])
+        if "callaway_santanna" in extra:
+            plain["callaway_santanna"] = _cs_plain(extra["callaway_santanna"], alpha)
+        typer.echo(json.dumps(plain, indent=2))
         return
     e = result.estimate
     table = Table(title=f"Two-way fixed effects DiD: {outcome} on {treated}")
@@ -204,6 +281,57 @@ def did_command(
     )
     out.print(table)
     _notes(result.warnings, result.assumptions)
+    if "event_study" in extra:
+        es: did.EventStudyResult = extra["event_study"]
+        t2 = Table(title=f"Event study (reference period {es.reference})")
+        for col in ("event time", "estimate", "std. error", "interval", "p"):
+            t2.add_column(col, justify="right")
+        for eff in es.effects:
+            x = eff.estimate
+            t2.add_row(str(eff.event_time), f"{x.estimate:.4g}", f"{x.se:.4g}",
+                       _interval(x), _p(x.p_value))  # fmt: skip
+        out.print(t2)
+        if es.pretrend_p_value is not None:
+            out.print(f"pre-trend test (leads jointly 0): p = {_p(es.pretrend_p_value)}")
+        _notes(es.warnings, ())
+    if "callaway_santanna" in extra:
+        cs: did.CallawaySantAnnaResult = extra["callaway_santanna"]
+        t3 = Table(title=f"Callaway-Sant'Anna ({cs.control_group}-treated comparison)")
+        for col in ("aggregation", "ATT", "std. error", "interval", "p"):
+            t3.add_column(col, justify="right")
+        for kind in ("simple", "group", "dynamic", "calendar"):
+            agg = cs.aggregate(kind, alpha=alpha).overall
+            t3.add_row(kind, f"{agg.estimate:.4g}", f"{agg.se:.4g}", _interval(agg),
+                       _p(agg.p_value))  # fmt: skip
+        out.print(t3)
+        if cs.pretrend_p_value is not None:
+            out.print(f"pre-test of parallel trends: p = {_p(cs.pretrend_p_value)}")
+        _notes(cs.warnings, cs.assumptions)
+
+
+def _first_treated(units: list[str], periods: list[float], d: list[float]) -> list[float]:
+    """Each row's unit adoption period (first period with treatment > 0; 0 if never)."""
+    first: dict[str, float] = {}
+    for u, p, x in zip(units, periods, d, strict=True):
+        if x > 0 and (u not in first or p < first[u]):
+            first[u] = p
+    return [first.get(u, 0.0) for u in units]
+
+
+def _cs_plain(cs: did.CallawaySantAnnaResult, alpha: float) -> dict[str, Any]:
+    """Group-time effects and all aggregations (the influence functions stay out)."""
+    return {
+        "effects": to_plain(cs.effects),
+        "aggregations": {
+            kind: to_plain(cs.aggregate(kind, alpha=alpha))
+            for kind in ("simple", "group", "dynamic", "calendar")
+        },
+        "control_group": cs.control_group,
+        "n_units": cs.n_units,
+        "pretrend_p_value": cs.pretrend_p_value,
+        "assumptions": list(cs.assumptions),
+        "warnings": list(cs.warnings),
+    }
 
 
 class MetricChoice(StrEnum):

@@ -8,7 +8,10 @@ The input is the JSON summary the CLI and API accept::
 
 Each arm has ``n`` and either ``sum`` and ``sum_squares`` (a mean metric) or ``successes``
 (a proportion). ``control`` defaults to the first arm, ``alpha`` to 0.05 and ``weights``
-(the planned split, for the sample-ratio check) to equal.
+(the planned split, for the sample-ratio check) to equal. Mean arms may also carry a
+pre-period covariate (``pre_sum``, ``pre_sum_squares``, ``sum_products`` = Σ y·x): every arm
+must then have all three, and the comparison uses CUPED. ``analyse(..., sequential=True)``
+adds always-valid intervals for results that are monitored as they come in.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from missionkit.experiments import bayesian, frequentist, srm
+from missionkit.experiments import bayesian, cuped, frequentist, sequential, srm
 from missionkit.experiments.types import ArmSummary, Estimate, ExperimentInputError, MetricKind
 
 
@@ -28,6 +31,7 @@ class AbInput:
     control: str
     alpha: float
     weights: dict[str, float] | None
+    covariates: dict[str, cuped.CovariateArm] | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class ArmResult:
     risk_treatment: float  # expected loss of shipping this arm
     bayes_scale: bayesian.Scale
     warnings: tuple[str, ...]
+    sequential_absolute: Estimate | None = None  # always-valid interval and p-value
+    sequential_relative: Estimate | None = None
+    cuped_theta: float | None = None
+    variance_reduction: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,9 @@ class AbReport:
     srm: srm.SrmResult
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
+
+
+COVARIATE_FIELDS = ("pre_sum", "pre_sum_squares", "sum_products")
 
 
 def _number(value: Any, field: str) -> float:
@@ -81,7 +92,7 @@ def parse_summary(data: Any) -> AbInput:
         where = f"arms.{name}"
         if not isinstance(arm, Mapping):
             raise ExperimentInputError(where, "must be an object")
-        extra = set(arm) - {"n", "sum", "sum_squares", "successes"}
+        extra = set(arm) - {"n", "sum", "sum_squares", "successes", *COVARIATE_FIELDS}
         if extra:
             raise ExperimentInputError(f"{where}.{sorted(extra)[0]}", "unknown field")
         if "n" not in arm:
@@ -110,6 +121,7 @@ def parse_summary(data: Any) -> AbInput:
             kinds.add("mean")
     if len(kinds) > 1:
         raise ExperimentInputError("arms", "mix of mean and proportion arms")
+    covariates = _covariates(raw_arms, arms)
     control = data.get("control", next(iter(arms)))
     if not isinstance(control, str) or control not in arms:
         raise ExperimentInputError("control", f"must name one of the arms ({', '.join(arms)})")
@@ -124,11 +136,50 @@ def parse_summary(data: Any) -> AbInput:
         weights = {str(k): _number(v, f"weights.{k}") for k, v in raw.items()}
         if any(v <= 0 for v in weights.values()):
             raise ExperimentInputError("weights", "must be > 0")
-    return AbInput(arms, control, alpha, weights)
+    return AbInput(arms, control, alpha, weights, covariates)
 
 
-def analyse(spec: AbInput) -> AbReport:
-    """Every treatment arm against the control."""
+def _covariates(
+    raw_arms: Mapping[str, Any], arms: dict[str, ArmSummary]
+) -> dict[str, cuped.CovariateArm] | None:
+    """Pre-period covariates for CUPED: all arms or none."""
+    having = [name for name, arm in raw_arms.items() if set(COVARIATE_FIELDS) & set(arm)]
+    if not having:
+        return None
+    out: dict[str, cuped.CovariateArm] = {}
+    for name, arm in raw_arms.items():
+        where = f"arms.{name}"
+        if "successes" in arm:
+            raise ExperimentInputError(where, "pre-period covariates need a mean metric")
+        for key in COVARIATE_FIELDS:
+            if key not in arm:
+                raise ExperimentInputError(
+                    f"{where}.{key}", "is required when any arm has a pre-period covariate"
+                )
+        pre_sum = _number(arm["pre_sum"], f"{where}.pre_sum")
+        pre_ss = _number(arm["pre_sum_squares"], f"{where}.pre_sum_squares")
+        n = arms[str(name)].n
+        if pre_ss < pre_sum * pre_sum / n - 1e-9 * max(1.0, abs(pre_ss)):
+            raise ExperimentInputError(
+                f"{where}.pre_sum_squares", "is smaller than pre_sum**2/n, which no data can give"
+            )
+        out[str(name)] = cuped.CovariateArm(
+            n=n,
+            post_sum=float(arm["sum"]),
+            post_sum_squares=float(arm["sum_squares"]),
+            pre_sum=pre_sum,
+            pre_sum_squares=pre_ss,
+            post_pre_sum_products=_number(arm["sum_products"], f"{where}.sum_products"),
+        )
+    return out
+
+
+def analyse(spec: AbInput, *, sequential_tuning: float | None = None) -> AbReport:
+    """Every treatment arm against the control.
+
+    With ``sequential_tuning`` (GrowthBook's default is 5000) each arm also gets
+    always-valid intervals and p-values (:mod:`missionkit.experiments.sequential`).
+    """
     control = spec.arms[spec.control]
     names = list(spec.arms)
     ratio = srm.check(
@@ -140,14 +191,29 @@ def analyse(spec: AbInput) -> AbReport:
         if name == spec.control:
             continue
         arm = spec.arms[name]
-        comp = frequentist.compare(control, arm, alpha=spec.alpha)
-        scale: bayesian.Scale = "relative" if control.raw_mean != 0 else "absolute"
-        bayes = bayesian.analyse(control, arm, scale=scale, alpha=spec.alpha)
+        base = control
+        theta = reduction = None
+        if spec.covariates is not None:
+            adjusted = cuped.adjust(spec.covariates[spec.control], spec.covariates[name])
+            base, arm = adjusted.control, adjusted.treatment
+            theta, reduction = adjusted.theta, adjusted.variance_reduction
+        comp = frequentist.compare(base, arm, alpha=spec.alpha)
+        scale: bayesian.Scale = "relative" if base.raw_mean != 0 else "absolute"
+        bayes = bayesian.analyse(base, arm, scale=scale, alpha=spec.alpha)
+        seq_abs = seq_rel = None
+        if sequential_tuning is not None:
+            seq_abs = sequential.analyse(
+                base, arm, scale="absolute", alpha=spec.alpha, tuning=sequential_tuning
+            ).estimate
+            if base.raw_mean != 0:
+                seq_rel = sequential.analyse(
+                    base, arm, scale="relative", alpha=spec.alpha, tuning=sequential_tuning
+                ).estimate
         results.append(
             ArmResult(
                 arm=name,
                 n=arm.n,
-                mean=arm.mean,
+                mean=arm.raw_mean,
                 absolute=comp.absolute,
                 relative=comp.relative,
                 chance_to_win=bayes.chance_to_win,
@@ -155,6 +221,10 @@ def analyse(spec: AbInput) -> AbReport:
                 risk_treatment=bayes.risk_treatment,
                 bayes_scale=scale,
                 warnings=comp.warnings,
+                sequential_absolute=seq_abs,
+                sequential_relative=seq_rel,
+                cuped_theta=theta,
+                variance_reduction=reduction,
             )
         )
     warnings = list(ratio.warnings)
@@ -164,7 +234,7 @@ def analyse(spec: AbInput) -> AbReport:
             "adjusted for multiple comparisons (Bonferroni: use alpha "
             f"{spec.alpha / len(results):.3g})"
         )
-    assumptions = (
+    assumptions: tuple[str, ...] = (
         *frequentist.ASSUMPTIONS,
         "Bayesian chance to win: improper flat prior on the "
         + ("relative" if control.raw_mean != 0 else "absolute")
@@ -172,6 +242,15 @@ def analyse(spec: AbInput) -> AbReport:
         "sample-ratio check against "
         + ("the given weights" if spec.weights else "an equal planned split"),
     )
+    if spec.covariates is not None:
+        assumptions += (
+            "CUPED: outcomes adjusted by a pre-period covariate, theta pooled over the two "
+            "arms compared (randomisation keeps the covariate independent of the arm)",
+        )
+    if sequential_tuning is not None:
+        assumptions += (
+            f"sequential intervals: asymptotic confidence sequence, tuning {sequential_tuning:g}",
+        )
     return AbReport(
         metric=control.kind,
         control=spec.control,
