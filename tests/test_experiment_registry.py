@@ -233,3 +233,62 @@ def test_clustered_assignment_keeps_clusters_whole() -> None:
         arm_of_cluster.setdefault(a.cluster, set()).add(a.arm)
     assert all(len(s) == 1 for s in arm_of_cluster.values())
     assert result.clusters == {"a": 20, "b": 20}
+
+
+def test_unit_outcomes_of_a_cluster_randomised_pilot(client: TestClient) -> None:
+    # 40 regions of 10 applicants, randomised by region; outcomes share a regional shock.
+    import numpy as np
+
+    from missionkit.experiments import clustered
+
+    post(client, "/api/missions", MISSION)
+    plan = {**PLAN, "randomisation": "clustered", "planned_sample": 400,
+            "primary_metric": {"name": "score", "kind": "mean"}}  # fmt: skip
+    exp = post(
+        client,
+        "/api/missions/clean-air/experiments",
+        {**EXPERIMENT, "design": "cluster", "plan": plan},
+    )
+    eid = exp["id"]
+    _lock(client, eid)
+    units = [{"unit": f"A-{i:03d}", "cluster": f"R{i // 10:02d}"} for i in range(400)]
+    r = client.post(f"/api/experiments/{eid}/randomise", json={"seed": 11, "units": units})
+    assert r.status_code == 201 and r.json()["clusters"] == {
+        "current-criteria": 20,
+        "new-criteria": 20,
+    }
+    arm_of = {
+        row["unit"]: row["arm"]
+        for row in csv.DictReader(
+            io.StringIO(client.get(f"/api/experiments/{eid}/assignments.csv").text)
+        )
+    }
+    rng = np.random.default_rng(5)
+    shock = rng.normal(0, 1, 40)
+    outcomes = [
+        {"unit": u["unit"], "value": float(
+            0.3 * (arm_of[u["unit"]] == "new-criteria") + shock[i // 10] + rng.normal(0, 1))}
+        for i, u in enumerate(units)
+    ]  # fmt: skip
+    body = client.post(f"/api/experiments/{eid}/analyse", json={"outcomes": outcomes}).json()
+    robust = body["cluster_robust"]["new-criteria"]
+    direct = clustered.analyse(
+        [o["value"] for o in outcomes],
+        [int(arm_of[o["unit"]] == "new-criteria") for o in outcomes],
+        [u["cluster"] for u in units],
+    )
+    assert robust["absolute"]["se"] == pytest.approx(direct.absolute.se)
+    assert robust["n_clusters"] == 40
+    naive = body["report"]["arms"][0]["absolute"]
+    assert naive["estimate"] == pytest.approx(robust["absolute"]["estimate"])
+    assert robust["absolute"]["se"] > 1.5 * naive["se"]  # clustering matters here
+    assert body["deviations"] == []
+    summary_only = client.post(
+        f"/api/experiments/{eid}/analyse",
+        json={"arms": {k: {"n": 200, "sum": 10.0, "sum_squares": 500.0} for k in arm_of.values()}},
+    ).json()
+    assert any("randomised in clusters" in d for d in summary_only["deviations"])
+    bad = client.post(
+        f"/api/experiments/{eid}/analyse", json={"outcomes": [*outcomes, {"unit": "Z", "value": 1}]}
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "outcomes[400].unit"

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from missionkit.domain.problems import problems_from
-from missionkit.experiments import ab, randomise
+from missionkit.experiments import ab, clustered, randomise
 from missionkit.experiments.plan import ExperimentPlan, content_hash
 from missionkit.experiments.types import ExperimentInputError, to_plain
 from missionkit.services.errors import Conflict, InvalidInput, NotFound, StaleVersion
@@ -448,7 +448,10 @@ def analyse_experiment(session: Session, experiment_id: int, summary: Any) -> di
     """Analyse an A/B summary against the latest locked plan and keep the result.
 
     The summary has the CLI's shape (``arms`` with ``n`` and ``sum``/``sum_squares`` or
-    ``successes``); ``control``, ``alpha`` and ``weights`` default to the plan's.
+    ``successes``); ``control``, ``alpha`` and ``weights`` default to the plan's. Instead of
+    a summary, ``{"outcomes": [{"unit": ..., "value": ...}]}`` gives one outcome per unit,
+    joined to the stored assignment; cluster-randomised experiments then also get
+    cluster-robust comparisons (``cluster_robust``).
     """
     e = _experiment(session, experiment_id, lock=True)
     plan_row = _latest_plan(session, e.id)
@@ -457,6 +460,9 @@ def analyse_experiment(session: Session, experiment_id: int, summary: Any) -> di
     plan = ExperimentPlan.model_validate(plan_row.content)
     if not isinstance(summary, dict):
         raise InvalidInput.one("(body)", "must be a JSON object")
+    clustered_results: dict[str, Any] | None = None
+    if "outcomes" in summary:
+        summary, clustered_results = _from_outcomes(session, e, plan, summary)
     doc = dict(summary)
     arms = doc.get("arms")
     doc.setdefault("alpha", plan.alpha)
@@ -470,16 +476,98 @@ def analyse_experiment(session: Session, experiment_id: int, summary: Any) -> di
         report = ab.analyse(spec)
     except ExperimentInputError as err:
         raise _engine_error(err) from None
-    result = {
+    deviations = _deviations(session, e, plan_row, plan, spec, report)
+    if plan.randomisation == "clustered" and clustered_results is None:
+        deviations.append(
+            "units were randomised in clusters but a summary was analysed: its intervals "
+            "ignore the clustering and are too narrow (upload unit outcomes instead)"
+        )
+    result: dict[str, Any] = {
         "plan": {"number": plan_row.number, "content_hash": plan_row.content_hash},
-        "deviations": _deviations(session, e, plan_row, plan, spec, report),
+        "deviations": deviations,
         "report": to_plain(report),
     }
+    if clustered_results is not None:
+        result["cluster_robust"] = clustered_results
     e.last_analysis = result
     e.status = "analysed" if e.status != "decided" else e.status
     e.version += 1
     session.flush()
     return result
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit: str = Field(min_length=1, max_length=200)
+    value: float = Field(allow_inf_nan=False)
+
+
+class OutcomesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcomes: list[OutcomeIn] = Field(min_length=2)
+    alpha: float | None = Field(default=None, gt=0, lt=1)
+
+
+def _from_outcomes(
+    session: Session, e: t.Experiment, plan: ExperimentPlan, payload: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Unit outcomes joined to the stored assignment: the arm summaries, and cluster-robust
+    comparisons when whole clusters were randomised."""
+    data = _parse(OutcomesIn, payload)
+    assigned = {
+        a.unit: a
+        for a in session.scalars(
+            select(t.ExperimentAssignment).where(t.ExperimentAssignment.experiment_id == e.id)
+        )
+    }
+    if not assigned:
+        raise Conflict("randomise the experiment before uploading unit outcomes")
+    seen: set[str] = set()
+    proportion = plan.primary_metric.kind == "proportion"
+    for i, o in enumerate(data.outcomes):
+        if o.unit not in assigned:
+            raise InvalidInput.one(f"outcomes[{i}].unit", f"{o.unit!r} was never assigned")
+        if o.unit in seen:
+            raise InvalidInput.one(f"outcomes[{i}].unit", f"{o.unit!r} appears twice")
+        if proportion and o.value not in (0.0, 1.0):
+            raise InvalidInput.one(f"outcomes[{i}].value", "must be 0 or 1 for a proportion metric")
+        seen.add(o.unit)
+    by_arm: dict[str, list[float]] = {a.name: [] for a in plan.arms}
+    for o in data.outcomes:
+        by_arm.setdefault(assigned[o.unit].arm, []).append(o.value)
+    arms: dict[str, Any] = {}
+    for name, values in by_arm.items():
+        if proportion:
+            arms[name] = {"n": len(values), "successes": sum(values)}
+        else:
+            arms[name] = {
+                "n": len(values),
+                "sum": sum(values),
+                "sum_squares": sum(v * v for v in values),
+            }
+    doc: dict[str, Any] = {"arms": arms}
+    if data.alpha is not None:
+        doc["alpha"] = data.alpha
+    if plan.randomisation != "clustered":
+        return doc, None
+    alpha = data.alpha if data.alpha is not None else plan.alpha
+    control = plan.control or plan.arms[0].name
+    results: dict[str, Any] = {}
+    for arm in by_arm:
+        if arm == control:
+            continue
+        rows = [o for o in data.outcomes if assigned[o.unit].arm in (control, arm)]
+        try:
+            res = clustered.analyse(
+                [o.value for o in rows],
+                [int(assigned[o.unit].arm == arm) for o in rows],
+                [assigned[o.unit].cluster or o.unit for o in rows],
+                alpha=alpha,
+            )
+        except ExperimentInputError as err:
+            raise _engine_error(err, "outcomes.") from None
+        results[arm] = to_plain(res)
+    return doc, results
 
 
 def record_decision(session: Session, experiment_id: int, payload: Any) -> dict[str, Any]:
