@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio clean
+.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio bench-mapping clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick
+
+## bench-mapping: 10,000 texts to the SDGs (keyword, embedding, combined) vs a one-at-a-time loop
+bench-mapping: $(STAMP)
+	$(BIN)/python benchmarks/bench_mapping.py
 
 ## bench-portfolio: the portfolio engine at 10k/100k/1M activities against a pandas twin
 bench-portfolio: $(STAMP)

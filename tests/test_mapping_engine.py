@@ -171,6 +171,14 @@ def test_maps_clear_texts_to_the_right_goal_with_explanation() -> None:
     assert all(s1 >= s2 for s1, s2 in zip(results[0].scores, results[0].scores[1:], strict=False))
 
 
+def test_a_purely_negative_query_matches_texts_without_its_terms() -> None:
+    taxonomy = objectives_taxonomy(
+        "m", [{"slug": "clean", "title": "Clean", "query": "NOT coal"}, {"slug": "x", "title": "X"}]
+    )
+    feats = Mapper(taxonomy, method="keyword").features(["wind farm", "coal plant"])
+    assert feats.values[:, 0, 0].tolist() == [1.0, 0.0]
+
+
 def test_keyword_only_path_needs_no_embedder() -> None:
     mapper = Mapper(sdg_taxonomy(), method="keyword")
     assert mapper.embedder is None

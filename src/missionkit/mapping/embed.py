@@ -14,6 +14,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -79,23 +80,25 @@ class StaticEmbedder:
         self.batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> Matrix:
+        from scipy.sparse import csr_matrix
+
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         vocab = self.table.shape[0]
         for start in range(0, len(texts), self.batch_size):
             chunk = list(texts[start : start + self.batch_size])
             encodings = self.tokenizer.encode_batch(chunk, add_special_tokens=False)
-            lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(chunk))
+            token_ids = [e.ids for e in encodings]
+            lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=len(chunk))
             ids = np.fromiter(
-                (i for e in encodings for i in e.ids), dtype=np.int64, count=int(lengths.sum())
+                chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum())
             )
             np.clip(ids, 0, vocab - 1, out=ids)
-            block = out[start : start + len(chunk)]
-            block[:] = 0.0
-            nonempty = lengths > 0
-            if ids.size:
-                offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))[nonempty]
-                sums = np.add.reduceat(self.table[ids], offsets, axis=0)
-                block[nonempty] = sums / lengths[nonempty, None]
+            # Mean pooling as a sparse (texts x vocabulary) matrix of 1/length weights times
+            # the table: one BLAS-backed product instead of gathering every token's vector.
+            weights = np.repeat(1.0 / np.maximum(lengths, 1), lengths).astype(np.float32)
+            indptr = np.concatenate(([0], np.cumsum(lengths)))
+            pooled = csr_matrix((weights, ids, indptr), shape=(len(chunk), vocab)) @ self.table
+            out[start : start + len(chunk)] = pooled
         return normalise(out)
 
 

@@ -61,33 +61,72 @@ class LabelScore:
         return "; ".join(parts)
 
 
+@dataclass
+class _Batch:
+    """What a batch of texts was scored with; suggestions read their details from it."""
+
+    label_ids: list[str]
+    probs: NDArray[np.float64]
+    order: NDArray[np.int64]  # per text, label indices best first
+    terms: list[list[tuple[str, ...]]]
+    similarity: NDArray[np.float64]
+    nearest: NDArray[np.int64]
+    examples: Mapping[int, str]  # prototype index -> example text (confirmed examples only)
+    skip: Mapping[int, set[str]]
+
+    def detail(self, t: int, i: int) -> LabelScore:
+        return LabelScore(
+            label=self.label_ids[i],
+            score=float(self.probs[t, i]),
+            terms=self.terms[t][i],
+            similarity=float(self.similarity[t, i]),
+            nearest=self.examples.get(int(self.nearest[t, i])),
+        )
+
+
 @dataclass(frozen=True)
 class Suggestion:
-    """The labels chosen for one text (best first), and every label's score."""
+    """The labels chosen for one text (best first) with their scores.
+
+    Every label's score and explanation is available through `ranked` and `detail`,
+    built on demand so that mapping millions of texts does not build millions of objects.
+    """
 
     labels: tuple[str, ...]
     scores: tuple[float, ...]
-    ranked: tuple[LabelScore, ...]
+    batch: _Batch = field(repr=False, compare=False)
+    row: int = field(repr=False, compare=False)
+
+    @property
+    def ranked(self) -> tuple[LabelScore, ...]:
+        """Every label (except excluded ones), best first."""
+        skip = self.batch.skip.get(self.row, set())
+        return tuple(
+            self.batch.detail(self.row, int(i))
+            for i in self.batch.order[self.row]
+            if self.batch.label_ids[i] not in skip
+        )
 
     def detail(self, label: str) -> LabelScore:
-        for item in self.ranked:
-            if item.label == label:
-                return item
-        raise KeyError(label)
+        try:
+            i = self.batch.label_ids.index(label)
+        except ValueError:
+            raise KeyError(label) from None
+        return self.batch.detail(self.row, i)
 
     def to_dict(self) -> dict[str, Any]:
+        explanations = {}
+        for label in self.labels:
+            s = self.detail(label)
+            explanations[label] = {
+                "terms": list(s.terms),
+                "similarity": round(s.similarity, 4),
+                "nearest_example": s.nearest,
+            }
         return {
             "labels": list(self.labels),
             "scores": [round(s, 4) for s in self.scores],
-            "explanations": {
-                s.label: {
-                    "terms": list(s.terms),
-                    "similarity": round(s.similarity, 4),
-                    "nearest_example": s.nearest,
-                }
-                for s in self.ranked
-                if s.label in self.labels
-            },
+            "explanations": explanations,
         }
 
 
@@ -206,12 +245,19 @@ class Mapper:
         self.label_ids = taxonomy.ids
         self.queries: list[Query | None] = [lb.compiled_query() for lb in taxonomy.labels]
         self.matcher = LeafMatcher([q for q in self.queries if q is not None])
-        self.query_slot = {}
+        self.query_slot: dict[int, int] = {}
         slot = 0
         for i, q in enumerate(self.queries):
             if q is not None:
                 self.query_slot[i] = slot
                 slot += 1
+        self.slot_label = {slot: li for li, slot in self.query_slot.items()}
+        # Queries such as "NOT coal" hold for a text without any of their terms.
+        self.matches_nothing = {
+            slot
+            for li, slot in self.query_slot.items()
+            if self.queries[li].evaluate(frozenset())  # type: ignore[union-attr]
+        }
         self.needs_embeddings = method != "keyword"
         self.embedder = embedder if embedder is not None or not self.needs_embeddings else None
         if self.needs_embeddings and self.embedder is None:
@@ -237,6 +283,9 @@ class Mapper:
         ):
             if is_example:
                 self.example_index.setdefault(text, []).append(j)
+        self.examples = {
+            j: self.prototype_texts[j] for js in self.example_index.values() for j in js
+        }
         self.owner = np.asarray(self.prototype_owner, dtype=np.int64)
         self.group_starts = np.searchsorted(self.owner, np.arange(len(self.label_ids)))
         self.prototypes: Matrix | None = None
@@ -280,11 +329,13 @@ class Mapper:
         for t, text in enumerate(texts):
             row: list[tuple[str, ...]] = [()] * k
             hits = self.matcher.hits(words(text))
-            for li, q in enumerate(self.queries):
-                if q is None:
-                    continue
-                found = hits[self.query_slot[li]]
-                if found and q.evaluate(found):
+            for slot, found in enumerate(hits):
+                if not found and slot not in self.matches_nothing:
+                    continue  # no term of this query occurs, and it needs one to match
+                li = self.slot_label[slot]
+                q = self.queries[li]
+                assert q is not None
+                if q.evaluate(found):
                     explained = tuple(q.explain(found))
                     row[li] = explained
                     values[t, li, 0] = 1.0
@@ -305,11 +356,11 @@ class Mapper:
             for t, text in enumerate(texts):
                 for j in self.example_index.get(text, ()):
                     sims[t, j] = -1.0
-            best = np.maximum.reduceat(sims, self.group_starts, axis=1)
-            similarity = best.astype(np.float64)
             for li, start in enumerate(self.group_starts):
                 stop = self.group_starts[li + 1] if li + 1 < k else sims.shape[1]
-                nearest[:, li] = start + np.argmax(sims[:, start:stop], axis=1)
+                best = np.argmax(sims[:, start:stop], axis=1)
+                nearest[:, li] = start + best
+                similarity[:, li] = sims[np.arange(n), start + best]
             mean = (embeddings @ self.centroids.T).astype(np.float64)
             values[:, :, 4] = similarity
             values[:, :, 5] = mean
@@ -339,31 +390,36 @@ class Mapper:
             return []
         feats = self.features(texts, keep_embeddings=self.adjust is not None)
         probs = self.probabilities(feats)
+        # Best first: by calibrated score, ties (isotonic steps) broken by the raw score.
+        raw = feats.select(self.method) @ np.asarray(self.model.coef)
+        order = np.lexsort((-raw, -probs), axis=1)
         thresholds = np.asarray([self.model.threshold_for(lb) for lb in self.label_ids])
+        passes = probs >= thresholds
+        batch = _Batch(
+            self.label_ids,
+            probs,
+            order,
+            feats.terms,
+            feats.similarity,
+            feats.nearest,
+            self.examples,
+            exclude or {},
+        )
         out = []
         for t in range(len(texts)):
-            skip = exclude.get(t, set()) if exclude else set()
-            order = [
-                i for i in np.argsort(-probs[t], kind="stable") if self.label_ids[i] not in skip
-            ]
-            ranked = tuple(
-                LabelScore(
-                    label=self.label_ids[i],
-                    score=float(probs[t, i]),
-                    terms=feats.terms[t][i],
-                    similarity=float(feats.similarity[t, i]),
-                    nearest=self._nearest_example(int(feats.nearest[t, i])),
-                )
-                for i in order
-            )
-            chosen = [i for i in order if probs[t, i] >= thresholds[i]]
-            if not chosen and at_least_one and order:
-                chosen = [order[0]]
+            skip = exclude.get(t) if exclude else None
+            ranked: list[int] = order[t].tolist()
+            if skip:
+                ranked = [i for i in ranked if self.label_ids[i] not in skip]
+            chosen = [i for i in ranked if passes[t, i]]
+            if not chosen and at_least_one and ranked:
+                chosen = ranked[:1]
             out.append(
                 Suggestion(
                     labels=tuple(self.label_ids[i] for i in chosen),
                     scores=tuple(float(probs[t, i]) for i in chosen),
-                    ranked=ranked,
+                    batch=batch,
+                    row=t,
                 )
             )
         return out
@@ -392,11 +448,6 @@ class Mapper:
                 self.map([t for _, t in batch], at_least_one=at_least_one),
                 strict=True,
             )
-
-    def _nearest_example(self, prototype: int) -> str | None:
-        if self.prototypes is None or not self.prototype_is_example[prototype]:
-            return None
-        return self.prototype_texts[prototype]
 
 
 # -- fitting --------------------------------------------------------------------------

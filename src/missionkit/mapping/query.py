@@ -260,6 +260,11 @@ class LeafMatcher:
         for (qi, li), part in self.leaf_parts.items():
             by_part.setdefault(part_ids[part], []).append((qi, li))
         self.single_leaves = by_part
+        # Phrases are only checked when their first word occurs in the text.
+        self.phrases_by_first: dict[int, list[tuple[int, int, list[int]]]] = {}
+        for qi, li, parts in self.phrases:
+            ids = [part_ids[p] for p in parts]
+            self.phrases_by_first.setdefault(ids[0], []).append((qi, li, ids))
         self.prefix_lengths = sorted({len(p) for p in self.prefixes}, reverse=True)
         self.cache: dict[str, tuple[int, ...]] = {}
         self.cache_size = cache_size
@@ -289,10 +294,10 @@ class LeafMatcher:
         for pid in positions:
             for qi, li in self.single_leaves.get(pid, ()):
                 out[qi].add(li)
-        for qi, li, parts in self.phrases:
-            ids = [self.part_ids[p] for p in parts]
-            if all(i in positions for i in ids) and _consecutive(positions, ids):
-                out[qi].add(li)
+        for pid in positions:
+            for qi, li, ids in self.phrases_by_first.get(pid, ()):
+                if all(i in positions for i in ids) and _consecutive(positions, ids):
+                    out[qi].add(li)
         return out
 
 
