@@ -107,16 +107,23 @@ def _read_reference(name: str) -> list[dict[str, str]]:
 
 
 @cache
-def sdg_taxonomy(with_targets: bool = True) -> Taxonomy:
+def sdg_taxonomy(with_targets: bool = True, with_examples: bool = True) -> Taxonomy:
     """The 17 Sustainable Development Goals (A/RES/71/313 texts; see reference/sdg/SOURCE.md).
 
-    Label ids are the goal numbers ("1" … "17"); each label's texts are its targets.
+    Label ids are the goal numbers ("1" … "17"); each label's texts are its targets, and
+    its examples the project's own hand-labelled texts (reference/sdg/examples.csv, the
+    development set), which act as reviewer-confirmed examples.
     """
     queries = {row["goal"]: row["query"] for row in _read_reference("queries.csv")}
     targets: dict[str, list[str]] = {}
     if with_targets:
         for row in _read_reference("targets.csv"):
             targets.setdefault(row["target"].split(".")[0], []).append(row["text"])
+    examples: dict[str, list[str]] = {}
+    if with_examples:
+        for row in _read_reference("examples.csv"):
+            for goal in row["sdgs"].split(";"):
+                examples.setdefault(goal.strip(), []).append(row["text"])
     labels = tuple(
         Label(
             id=row["goal"],
@@ -124,6 +131,7 @@ def sdg_taxonomy(with_targets: bool = True) -> Taxonomy:
             description=row["title"],
             query=queries[row["goal"]],
             texts=tuple(targets.get(row["goal"], ())),
+            examples=tuple(examples.get(row["goal"], ())),
         )
         for row in _read_reference("goals.csv")
     )
