@@ -128,8 +128,8 @@ class IndicatorChart:
     forecast: tuple[float, float, float, float] | None = None  # year, value, low, high
 
 
-WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 118, 20, 46
+WIDTH, HEIGHT = 520, 300
+LEFT, RIGHT, TOP, BOTTOM = 60, 104, 20, 46
 
 
 def _year_label(t: float) -> str:
@@ -243,11 +243,9 @@ def indicator_svg(chart: IndicatorChart, chart_id: str) -> str:
         lt, lv = observed[-1]
         out.append(status_marker(chart.status, x(lt), y(lv), 8))
     # Legend in the right margin, so the lines are named without colour.
-    legend = [
-        ("observed", "observed"),
-        ("path-needed", "path needed"),
-        ("target", "target"),
-    ]
+    legend = [("observed", "observed")]
+    if chart.target is not None:
+        legend += [("path-needed", "path needed"), ("target", "target")]
     for i, (cls, label) in enumerate(legend):
         ly = TOP + plot_h - 44 + i * 16
         lx = LEFT + plot_w + 6

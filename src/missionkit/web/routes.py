@@ -339,11 +339,36 @@ def pages_router(database: Database) -> APIRouter:
         return guarded(page)
 
     @router.get("/missions/{key}/report", response_class=HTMLResponse)
-    def report(key: str) -> Response:
+    def report(request: Request, key: str) -> Response:
+        """The portfolio report's sections (``portfolio_report``), in the site's layout."""
+
         def page() -> Response:
             with reading() as session:
+                mission = cockpit.mission_header(session, key, _today(request))
                 analysis = portfolio.portfolio_analysis(session, key)
-            return HTMLResponse(portfolio_report.render_html(analysis))
+            sections = portfolio_report.report_sections(analysis)
+            return render("report.html", mission=mission, sections=sections)
+
+        return guarded(page)
+
+    @router.get("/missions/{key}/report.{kind}")
+    def report_file(key: str, kind: str) -> Response:
+        """The same report as a standalone HTML page or a workbook, to mail to a board."""
+
+        def page() -> Response:
+            if kind not in ("html", "xlsx"):
+                return not_found(f"no report format {kind!r} (html or xlsx)")
+            with reading() as session:
+                analysis = portfolio.portfolio_analysis(session, key)
+            name = f"{analysis['mission']['slug']}-portfolio-report.{kind}"
+            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+            if kind == "html":
+                return HTMLResponse(portfolio_report.render_html(analysis), headers=headers)
+            return Response(
+                portfolio_report.render_xlsx(analysis),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers=headers,
+            )
 
         return guarded(page)
 
