@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio bench-mapping clean
+.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio bench-mapping clean bench-experiments
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-portfolio: $(STAMP)
 ## bench-trajectory: 1,000,000 indicator series assessed, vectorised vs a per-series loop
 bench-trajectory: $(STAMP)
 	$(BIN)/python benchmarks/bench_trajectory.py
+
+## bench-experiments: difference-in-differences at 1k/10k/50k units against pandas and linearmodels
+bench-experiments: $(STAMP)
+	$(BIN)/python benchmarks/bench_experiments.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache missionkit.sqlite*

@@ -259,3 +259,11 @@ def test_event_study_matches_linearmodels_on_mpdta() -> None:
         # same sandwich; linearmodels scales by N/df_resid, we by G/(G-1) (see above)
         ours = effect.estimate.se**2 / (500 / 499) * ((2500 - len(names)) / 2499)
         assert ours == pytest.approx(fit.std_errors[name] ** 2 * fit.df_resid / 2500, rel=1e-8)
+
+
+def test_estimators_leave_the_callers_arrays_alone() -> None:
+    g = np.array(GROUP, dtype=float)
+    before = g.copy()
+    did.callaway_santanna(Y, UNIT, YEAR, g)
+    did.event_study(Y, UNIT, YEAR, g)
+    assert np.array_equal(g, before)

@@ -79,10 +79,27 @@ class TwfeResult:
 
 
 def _codes(values: Sequence[object], field: str) -> tuple[NDArray[np.intp], int]:
-    arr = np.asarray(values, dtype=object)
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in arr):
+    """Dense codes of labels; numeric and string arrays take the fast path."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ExperimentInputError(field, "has missing values")
-    return cluster_codes(arr.astype(str))
+    if arr.dtype.kind in "iufUS":
+        return cluster_codes(arr)
+    obj = np.asarray(values, dtype=object)
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in obj):
+        raise ExperimentInputError(field, "has missing values")
+    return cluster_codes(obj.astype(str))
+
+
+def _sorted_unique(values: FloatArray) -> FloatArray:
+    """Sorted distinct values (sort-based; faster than np.unique's hashing here)."""
+    ordered = np.sort(values)
+    if ordered.size == 0:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
 
 
 def demean_two_way(
@@ -102,9 +119,8 @@ def demean_two_way(
     for _ in range(max_iter):
         before = out.copy()
         for codes, counts, size in ((unit, cu, n_u), (time, ct, n_t)):
-            sums = np.zeros((size, out.shape[1]))
-            np.add.at(sums, codes, out)
-            out -= (sums / counts[:, None])[codes]
+            for j in range(out.shape[1]):
+                out[:, j] -= (np.bincount(codes, weights=out[:, j], minlength=size) / counts)[codes]
         if float(np.abs(out - before).max()) <= tol * scale:
             return out
     raise ExperimentInputError("data", "fixed effects did not converge")
@@ -120,8 +136,8 @@ def _panel_arrays(
         raise ExperimentInputError("outcome", "must be finite numbers")
     u, n_u = _codes(unit, "unit")
     t, n_t = _codes(time, "time")
-    pairs = u.astype(np.int64) * n_t + t
-    if np.unique(pairs).size != pairs.size:
+    pairs = np.sort(u.astype(np.int64) * n_t + t)
+    if np.any(pairs[1:] == pairs[:-1]):
         raise ExperimentInputError("unit", "a unit appears twice in the same period")
     return y, u, t, n_u, n_t
 
@@ -141,7 +157,7 @@ def twfe(
     d = np.asarray(treated, dtype=float)
     if d.shape != y.shape or not np.all(np.isfinite(d)):
         raise ExperimentInputError("treated", "must be one number per row")
-    if np.unique(d).size < 2:
+    if float(d.min()) == float(d.max()):
         raise ExperimentInputError("treated", "does not vary: nothing to compare")
     g_codes, _ = _codes(cluster, "cluster") if cluster is not None else (u, n_u)
     tilde = demean_two_way(np.column_stack([y, d]), u, t)
@@ -232,7 +248,7 @@ def event_study(
     """
     y, u, t_codes, n_u, _ = _panel_arrays(outcome, unit, time)
     tv = np.asarray(time, dtype=float)
-    g = np.array([np.nan if v is None else float(v) for v in first_treated])
+    g = np.array(first_treated, dtype=float)  # a copy; None becomes NaN
     if g.shape != y.shape:
         raise ExperimentInputError("first_treated", "must have one value per row")
     g[(g == 0)] = np.nan
@@ -346,7 +362,7 @@ def callaway_santanna(
     """
     y, u, _t_codes, n_u, n_t = _panel_arrays(outcome, unit, time)
     tv = np.asarray(time, dtype=float)
-    g = np.array([np.nan if v is None else float(v) for v in first_treated])
+    g = np.array(first_treated, dtype=float)  # a copy; None becomes NaN
     if g.shape != y.shape:
         raise ExperimentInputError("first_treated", "must have one value per row")
     g[g == 0] = np.nan
@@ -354,7 +370,7 @@ def callaway_santanna(
         raise ExperimentInputError(
             "data", f"the panel is not balanced ({y.size} rows for {n_u} units x {n_t} periods)"
         )
-    periods = np.unique(tv)
+    periods = _sorted_unique(tv)
     wide = np.full((n_u, n_t), np.nan)
     t_index = np.searchsorted(periods, tv)
     wide[u, t_index] = y
@@ -380,7 +396,7 @@ def callaway_santanna(
         raise ExperimentInputError(
             "first_treated", "no never-treated units: use the not-yet-treated control group"
         )
-    cohorts = np.unique(unit_g[~never])
+    cohorts = _sorted_unique(unit_g[~never])
     if cohorts.size == 0:
         raise ExperimentInputError("first_treated", "no unit is ever treated")
     effects: list[GroupTimeEffect] = []

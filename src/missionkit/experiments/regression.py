@@ -34,8 +34,17 @@ class OlsFit:
 
 def cluster_codes(cluster: NDArray[np.generic]) -> tuple[NDArray[np.intp], int]:
     """Dense integer codes of a cluster label array and the number of clusters."""
-    _, codes = np.unique(cluster, return_inverse=True)
-    return codes.astype(np.intp), int(codes.max()) + 1 if codes.size else 0
+    if cluster.size == 0:
+        return np.zeros(0, dtype=np.intp), 0
+    # sort-based factorisation: much faster than np.unique's hashing for large arrays
+    order = np.argsort(cluster, kind="stable")
+    ordered = cluster[order]
+    starts = np.empty(ordered.size, dtype=bool)
+    starts[0] = True
+    starts[1:] = ordered[1:] != ordered[:-1]
+    codes = np.empty(ordered.size, dtype=np.intp)
+    codes[order] = np.cumsum(starts) - 1
+    return codes, int(starts.sum())
 
 
 def ols(
@@ -71,8 +80,10 @@ def ols(
         g = int(cluster.max()) + 1
         if g < 2:
             raise ExperimentInputError("cluster", "need at least 2 clusters")
-        sums = np.zeros((g, k))
-        np.add.at(sums, cluster, x * e[:, None])
+        cluster_scores = x * e[:, None]
+        sums = np.column_stack(
+            [np.bincount(cluster, weights=cluster_scores[:, j], minlength=g) for j in range(k)]
+        ).astype(np.float64)
         meat = sums.T @ sums
         factor = g / (g - 1) * (n - 1) / (n - k)
         dof = float(g - 1)
