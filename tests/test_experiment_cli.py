@@ -208,6 +208,10 @@ def test_did_staggered_and_event_study_on_mpdta(tmp_path: Path) -> None:
     assert got["n_clusters"] == 500
     code, out, _ = invoke("experiment", "did", str(path), *args, "--staggered")
     assert code == 0 and "Callaway-Sant'Anna" in out and "simple" in out
+    svg = tmp_path / "es.svg"
+    code, out, _ = invoke("experiment", "did", str(path), *args, "--plot", str(svg))
+    assert code == 0 and "Event study" in out
+    assert svg.read_text().startswith("<svg") and 'class="reference"' in svg.read_text()
 
 
 def test_every_experiment_command_option_and_route_is_documented() -> None:

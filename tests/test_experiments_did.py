@@ -267,3 +267,24 @@ def test_estimators_leave_the_callers_arrays_alone() -> None:
     did.callaway_santanna(Y, UNIT, YEAR, g)
     did.event_study(Y, UNIT, YEAR, g)
     assert np.array_equal(g, before)
+
+
+def test_event_study_plot_places_points_by_value() -> None:
+    import xml.etree.ElementTree as ET
+
+    from missionkit.experiments.plot import event_study_svg
+
+    es = did.event_study(Y, UNIT, YEAR, GROUP)
+    root = ET.fromstring(event_study_svg(es, title="Teen employment"))
+    ns = "{http://www.w3.org/2000/svg}"
+    circles = {int(c.get("data-event-time", "")): c for c in root.iter(f"{ns}circle")}
+    assert sorted(circles) == [-4, -3, -2, -1, 0, 1, 2, 3]
+    assert circles[-1].get("class") == "reference" and circles[2].get("class") == "post"
+    y = {e: float(c.get("cy", "nan")) for e, c in circles.items()}
+    zero = next(float(line.get("y1", "nan")) for line in root.iter(f"{ns}line")
+                if line.get("class") == "zero")  # fmt: skip
+    assert y[-1] == pytest.approx(zero, abs=0.1)
+    assert y[2] > y[0] > zero > y[-3]  # -0.132 < -0.018 < 0 < 0.025 (SVG y grows downwards)
+    x = {e: float(c.get("cx", "nan")) for e, c in circles.items()}
+    assert x[-4] < x[-1] < x[0] < x[3]
+    assert "Teen employment" in (root.find(f"{ns}title").text or "")  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from missionkit.experiments import ab, design, did
+from missionkit.experiments.plot import event_study_svg
 from missionkit.experiments.types import Estimate, ExperimentInputError, to_plain
 
 experiment_app = typer.Typer(
@@ -215,6 +216,10 @@ def did_command(
     control_group: Annotated[
         ControlChoice, typer.Option(help="Comparison units for --staggered")
     ] = ControlChoice.never,
+    plot: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="Write the event-study plot to this SVG file"),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Difference-in-differences with unit and period fixed effects (two-way fixed effects).
@@ -243,6 +248,7 @@ def did_command(
     except ExperimentInputError as problem:
         _fail(str(problem))
     extra: dict[str, Any] = {}
+    event_study = event_study or plot is not None
     if event_study or staggered:
         periods = _numbers(data, time, "time", values[time])
         first = _first_treated(values[unit], periods, d)
@@ -259,6 +265,12 @@ def did_command(
                 )  # fmt: skip
         except ExperimentInputError as problem:
             _fail(str(problem))
+    if plot is not None:
+        plot.write_text(
+            event_study_svg(extra["event_study"], title=f"Event study: {outcome}"),
+            encoding="utf-8",
+        )
+        err.print(f"Event-study plot written to {plot}", highlight=False)
     if as_json:
         plain = to_plain(result)
         if "event_study" in extra:

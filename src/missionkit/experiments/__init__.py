@@ -15,6 +15,9 @@ Pure functions over plain data (numpy and scipy; no database, no web), one modul
 - :mod:`~missionkit.experiments.did`: two-way fixed effects, event study and
   Callaway–Sant'Anna for policy changes.
 - :mod:`~missionkit.experiments.ab`: a whole multi-arm A/B summary in one call.
+- :mod:`~missionkit.experiments.plan` and :mod:`~missionkit.experiments.randomise`: the
+  pre-registered plan with its content hash, and reproducible assignment.
+- :mod:`~missionkit.experiments.plot`: the event-study chart as SVG.
 
 Every result is a frozen dataclass carrying its assumptions and warnings;
 :func:`~missionkit.experiments.types.to_plain` turns one into JSON-ready data. Methods,
