@@ -284,3 +284,18 @@ def test_engine_is_pure() -> None:
             for name in names:
                 assert not name.startswith(banned), (path.name, name)
                 assert not name.startswith(layers), (path.name, name)
+
+
+def test_cuped_flags_pre_period_imbalance_and_a_useless_covariate() -> None:
+    rng = np.random.default_rng(9)
+    pre_a, pre_b = rng.normal(10, 3, 500), rng.normal(11, 3, 500)  # arms differ before
+    post_a, post_b = rng.normal(0, 1, 500), rng.normal(0, 1, 500)  # unrelated to pre
+    res = cuped.adjust(
+        cuped.CovariateArm.from_units(post_a, pre_a), cuped.CovariateArm.from_units(post_b, pre_b)
+    )
+    assert res.pre_period_smd == pytest.approx(
+        (pre_b.mean() - pre_a.mean()) / math.sqrt((pre_a.var(ddof=1) + pre_b.var(ddof=1)) / 2)
+    )
+    assert any("pre-period imbalance" in w for w in res.warnings)
+    assert any("barely reduces" in w for w in res.warnings)
+    assert res.assumptions

@@ -288,3 +288,39 @@ def test_event_study_plot_places_points_by_value() -> None:
     x = {e: float(c.get("cx", "nan")) for e, c in circles.items()}
     assert x[-4] < x[-1] < x[0] < x[3]
     assert "Teen employment" in (root.find(f"{ns}title").text or "")  # type: ignore[union-attr]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    effects=st.lists(st.floats(-3, 3, allow_nan=False), min_size=12, max_size=12),
+    trend=st.floats(-1, 1),
+)
+def test_callaway_santanna_is_exact_without_noise(effects: list[float], trend: float) -> None:
+    # Cohorts 3, 4, 5 over periods 1..6 plus never-treated units; each cohort-period effect
+    # is arbitrary (heterogeneous, dynamic). Without noise every ATT(g,t) is recovered
+    # exactly, pre-periods are 0, and "group" averages each cohort's post effects.
+    cohorts = (3, 4, 5)
+    effect = {}
+    k = 0
+    for g in cohorts:
+        for t in range(g, 7):
+            effect[(g, t)] = effects[k % 12]
+            k += 1
+    y, unit, time, first = [], [], [], []
+    for i in range(24):
+        g = [0, 3, 4, 5][i % 4]
+        for t in range(1, 7):
+            y.append(i * 0.5 + trend * t + effect.get((g, t), 0.0))
+            unit.append(i)
+            time.append(t)
+            first.append(g)
+    res = did.callaway_santanna(y, unit, time, first)
+    for e in res.effects:
+        # the base period (g - 1 after adoption, t - 1 before) is untreated, so the
+        # comparison isolates the cohort-period effect; pre-periods compare untreated changes
+        expected = effect[(int(e.group), int(e.time))] if e.time >= e.group else 0.0
+        assert e.estimate.estimate == pytest.approx(expected, abs=1e-9)
+    by_group = dict(res.aggregate("group").by)
+    for g in cohorts:
+        post = [effect[(g, t)] for t in range(g, 7)]
+        assert by_group[float(g)].estimate == pytest.approx(sum(post) / len(post), abs=1e-9)

@@ -193,11 +193,14 @@ def analyse(spec: AbInput, *, sequential_tuning: float | None = None) -> AbRepor
         arm = spec.arms[name]
         base = control
         theta = reduction = None
+        cuped_warnings: tuple[str, ...] = ()
         if spec.covariates is not None:
             adjusted = cuped.adjust(spec.covariates[spec.control], spec.covariates[name])
             base, arm = adjusted.control, adjusted.treatment
             theta, reduction = adjusted.theta, adjusted.variance_reduction
+            cuped_warnings = adjusted.warnings
         comp = frequentist.compare(base, arm, alpha=spec.alpha)
+        arm_warnings = comp.warnings + cuped_warnings
         scale: bayesian.Scale = "relative" if base.raw_mean != 0 else "absolute"
         bayes = bayesian.analyse(base, arm, scale=scale, alpha=spec.alpha)
         seq_abs = seq_rel = None
@@ -220,7 +223,7 @@ def analyse(spec: AbInput, *, sequential_tuning: float | None = None) -> AbRepor
                 risk_control=bayes.risk_control,
                 risk_treatment=bayes.risk_treatment,
                 bayes_scale=scale,
-                warnings=comp.warnings,
+                warnings=arm_warnings,
                 sequential_absolute=seq_abs,
                 sequential_relative=seq_rel,
                 cuped_theta=theta,

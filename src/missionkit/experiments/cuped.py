@@ -43,12 +43,19 @@ class CovariateArm:
         )
 
 
+WEAK_REDUCTION = 0.01
+IMBALANCE_SMD = 0.1
+
+
 @dataclass(frozen=True)
 class CupedResult:
     theta: float
     control: ArmSummary  # adjusted
     treatment: ArmSummary  # adjusted
     variance_reduction: float  # 1 − adjusted/unadjusted variance of the difference
+    pre_period_smd: float  # standardized mean difference of the covariate between arms
+    assumptions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def _var(n: int, s: float, ss: float) -> float:
@@ -97,4 +104,23 @@ def adjust(control: CovariateArm, treatment: CovariateArm) -> CupedResult:
         + _var(treatment.n, treatment.post_sum, treatment.post_sum_squares) / treatment.n
     )
     adj = c.variance / c.n + t.variance / t.n
-    return CupedResult(th, c, t, 0.0 if raw == 0 else 1 - adj / raw)
+    reduction = 0.0 if raw == 0 else 1 - adj / raw
+    # balance check: randomisation should leave the pre-period covariate equal across arms
+    vx_c = _var(control.n, control.pre_sum, control.pre_sum_squares)
+    vx_t = _var(treatment.n, treatment.pre_sum, treatment.pre_sum_squares)
+    pooled = ((vx_c + vx_t) / 2) ** 0.5
+    diff = treatment.pre_sum / treatment.n - control.pre_sum / control.n
+    smd = 0.0 if pooled == 0 else diff / pooled
+    warnings = []
+    if abs(smd) > IMBALANCE_SMD:
+        warnings.append(
+            f"pre-period imbalance: the covariate differs by {smd:+.2f} standard deviations "
+            "between arms; check the randomisation"
+        )
+    if reduction < WEAK_REDUCTION:
+        warnings.append("the covariate barely reduces variance: it hardly predicts the outcome")
+    assumptions = (
+        "covariate measured before assignment (unaffected by treatment)",
+        "theta pooled over both arms (Deng et al. 2013; gbstats compute_theta)",
+    )
+    return CupedResult(th, c, t, reduction, smd, assumptions, tuple(warnings))

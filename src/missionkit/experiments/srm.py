@@ -26,6 +26,10 @@ class SrmResult:
     p_value: float
     mismatch: bool
     warnings: tuple[str, ...]
+    assumptions: tuple[str, ...] = (
+        "Pearson chi-square goodness of fit of the realised counts to the planned split",
+        f"flagged below p = {SRM_THRESHOLD:g} (GrowthBook's threshold)",
+    )
 
 
 def check(
