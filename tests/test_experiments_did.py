@@ -294,8 +294,11 @@ def test_event_study_plot_places_points_by_value() -> None:
 @given(
     effects=st.lists(st.floats(-3, 3, allow_nan=False), min_size=12, max_size=12),
     trend=st.floats(-1, 1),
+    control=st.sampled_from(["never", "notyet"]),
 )
-def test_callaway_santanna_is_exact_without_noise(effects: list[float], trend: float) -> None:
+def test_callaway_santanna_is_exact_without_noise(
+    effects: list[float], trend: float, control: did.ControlGroup
+) -> None:
     # Cohorts 3, 4, 5 over periods 1..6 plus never-treated units; each cohort-period effect
     # is arbitrary (heterogeneous, dynamic). Without noise every ATT(g,t) is recovered
     # exactly, pre-periods are 0, and "group" averages each cohort's post effects.
@@ -314,7 +317,7 @@ def test_callaway_santanna_is_exact_without_noise(effects: list[float], trend: f
             unit.append(i)
             time.append(t)
             first.append(g)
-    res = did.callaway_santanna(y, unit, time, first)
+    res = did.callaway_santanna(y, unit, time, first, control_group=control)
     for e in res.effects:
         # the base period (g - 1 after adoption, t - 1 before) is untreated, so the
         # comparison isolates the cohort-period effect; pre-periods compare untreated changes
