@@ -81,6 +81,11 @@ def test_clustering_inflates_sample_size_by_the_design_effect() -> None:
     assert clustered.clusters_control == math.ceil(ref / 20)
     assert clustered.n_control == clustered.clusters_control * 20
     assert clustered.n_control > plain.n_control * 1.9
+    # the reported power is the one the rounded, whole-cluster design actually has
+    assert clustered.power == pytest.approx(
+        TTestIndPower().power(effect_size=0.3, nobs1=clustered.n_control / 1.95, alpha=0.05),
+        rel=1e-9,
+    )
     # power with clustering is the power of the effective sample n / DEFF
     at = design.means(sd=1.0, effect=0.3, n_control=390, icc=0.05, cluster_size=20)
     assert at.power == pytest.approx(

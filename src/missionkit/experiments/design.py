@@ -125,7 +125,10 @@ def _result(
     baseline: float | None,
     icc: float,
     m: float,
+    power_at: Callable[[float, float], float],
 ) -> DesignResult:
+    """Round to whole units (and clusters); a solved sample size reports the power it
+    actually gives after rounding."""
     deff = design_effect(icc, m)
     clustered = icc > 0 and m > 1
     n_control = math.ceil(n1 - 1e-9)
@@ -135,6 +138,8 @@ def _result(
         c1, c2 = math.ceil(n_control / m - 1e-9), math.ceil(n_treatment / m - 1e-9)
         if solved == "sample_size":  # whole clusters
             n_control, n_treatment = math.ceil(c1 * m), math.ceil(c2 * m)
+    if solved == "sample_size":
+        power = power_at(n_control, n_treatment)
     assumptions, warnings = _notes(metric, icc if clustered else 0.0, m, c1, c2, power)
     return DesignResult(
         metric=metric,
@@ -192,8 +197,8 @@ def means(
     if sum(given) != 2:
         raise ExperimentInputError("design", "give exactly two of effect, n_control, power")
 
-    def pw(d: float, n1: float) -> float:
-        return _power_t(d, n1 / deff, n1 * ratio / deff, alpha)
+    def pw(d: float, n1: float, n2: float | None = None) -> float:
+        return _power_t(d, n1 / deff, (n1 * ratio if n2 is None else n2) / deff, alpha)
 
     if power is not None and not 0 < power < 1:
         raise ExperimentInputError("power", "must be between 0 and 1")
@@ -228,7 +233,7 @@ def means(
         "mean",
         solved,
         alpha=alpha,
-        power=power if solved != "sample_size" else pw(d, math.ceil(n1 - 1e-9)),
+        power=power,
         n1=n1,
         ratio=ratio,
         effect=abs(effect),
@@ -236,6 +241,7 @@ def means(
         baseline=None,
         icc=icc,
         m=cluster_size,
+        power_at=lambda n_c, n_t: pw(d, n_c, n_t),
     )
 
 
@@ -270,8 +276,8 @@ def proportions(
     if n_control is not None and n_control * min(1.0, ratio) / deff < 2:
         raise ExperimentInputError("n_control", "too small: each arm needs >= 2 effective units")
 
-    def pw(h: float, n1: float) -> float:
-        return _power_z(h, n1 / deff, n1 * ratio / deff, alpha)
+    def pw(h: float, n1: float, n2: float | None = None) -> float:
+        return _power_z(h, n1 / deff, (n1 * ratio if n2 is None else n2) / deff, alpha)
 
     if power is None:
         assert effect is not None and n_control is not None
@@ -299,7 +305,7 @@ def proportions(
         "proportion",
         solved,
         alpha=alpha,
-        power=power if solved != "sample_size" else pw(h, math.ceil(n1 - 1e-9)),
+        power=power,
         n1=n1,
         ratio=ratio,
         effect=effect,
@@ -307,4 +313,5 @@ def proportions(
         baseline=baseline,
         icc=icc,
         m=cluster_size,
+        power_at=lambda n_c, n_t: pw(h, n_c, n_t),
     )
