@@ -33,8 +33,9 @@ Scale = Literal["relative", "absolute"]
 class GaussianPrior:
     """Normal prior on the effect, on the scale ``scale``; ignored unless ``proper``.
 
-    GrowthBook's documented default for a proper prior is mean 0, standard deviation 0.3 on
-    the relative scale; the engine's default is improper (flat), as in gbstats.
+    The default is improper (flat), as in GrowthBook. When a proper prior is wanted, the
+    field defaults (mean 0, standard deviation 0.3 on the relative scale: lifts beyond ±60%
+    are a priori unlikely) are the weakly informative choice the tests check against gbstats.
     """
 
     mean: float = 0.0
