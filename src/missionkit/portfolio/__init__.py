@@ -79,7 +79,7 @@ from missionkit.portfolio.diversity import (
     shannon,
 )
 from missionkit.portfolio.drift import Drift, DriftPeriod, drift
-from missionkit.portfolio.findings import Finding, findings, headline_findings
+from missionkit.portfolio.findings import Analyses, Finding, findings, headline_findings
 from missionkit.portfolio.inequality import (
     TheilDecomposition,
     TheilGroup,
@@ -96,6 +96,7 @@ __all__ = [
     "DIMENSIONS",
     "NONE",
     "TRL_BANDS",
+    "Analyses",
     "Bridge",
     "Coherence",
     "Community",
