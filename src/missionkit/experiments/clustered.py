@@ -16,7 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from missionkit.experiments.regression import cluster_codes, cluster_warnings, ols
+from missionkit.experiments.regression import (
+    FEW_CLUSTERS,
+    BootstrapResult,
+    bootstrap_note,
+    cluster_codes,
+    cluster_warnings,
+    ols,
+    wild_cluster_bootstrap,
+)
 from missionkit.experiments.types import Estimate, ExperimentInputError
 
 
@@ -31,6 +39,7 @@ class ClusteredResult:
     design_effect: float
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
+    bootstrap: BootstrapResult | None = None  # wild cluster bootstrap test of no effect
 
 
 def _anova_icc(y: np.ndarray, codes: np.ndarray, g: int) -> tuple[float, float]:
@@ -54,8 +63,15 @@ def analyse(
     cluster: Sequence[object],
     *,
     alpha: float = 0.05,
+    bootstrap: bool | None = None,
+    draws: int = 9999,
+    seed: int = 0,
 ) -> ClusteredResult:
-    """Difference in means (treated − control) with cluster-robust inference."""
+    """Difference in means (treated − control) with cluster-robust inference.
+
+    ``bootstrap`` adds a wild cluster bootstrap p-value (default: when there are fewer
+    than 30 clusters, where CR1 standard errors are unreliable).
+    """
     y = np.asarray(outcome, dtype=float)
     d = np.asarray(treated, dtype=float)
     if not (y.shape == d.shape and len(cluster) == y.size):
@@ -72,12 +88,17 @@ def analyse(
     g_ctrl = int(np.sum(arms_per_cluster[:, 0] > 0))
     if g_treat == 0 or g_ctrl == 0:
         raise ExperimentInputError("treated", "both arms need at least one cluster")
-    fit = ols(y, np.column_stack([np.ones_like(y), d]), codes)
+    x = np.column_stack([np.ones_like(y), d])
+    fit = ols(y, x, codes)
     b, se = float(fit.coef[1]), math.sqrt(float(fit.cov[1, 1]))
     q = float(stats.t.ppf(1 - alpha / 2, fit.dof))
     p = 2 * float(stats.t.sf(abs(b) / se, fit.dof)) if se > 0 else float("nan")
     icc, m = _anova_icc(y, codes, g)
     warnings = cluster_warnings(g, True)
+    boot = None
+    if bootstrap or (bootstrap is None and g < FEW_CLUSTERS):
+        boot = wild_cluster_bootstrap(y, x, codes, 1, draws=draws, seed=seed)
+        warnings.append(bootstrap_note(boot))
     if mixed:
         warnings.append(
             f"{mixed} clusters contain both arms: assignment was not by cluster, or labels "
@@ -98,4 +119,5 @@ def analyse(
             "CR1 cluster-robust variance, t distribution with G - 1 degrees of freedom",
         ),
         warnings=tuple(warnings),
+        bootstrap=boot,
     )

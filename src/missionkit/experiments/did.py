@@ -30,10 +30,14 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from missionkit.experiments.regression import (
+    FEW_CLUSTERS,
+    BootstrapResult,
     FloatArray,
+    bootstrap_note,
     cluster_codes,
     cluster_warnings,
     ols,
+    wild_cluster_bootstrap,
 )
 from missionkit.experiments.types import Estimate, ExperimentInputError
 
@@ -76,6 +80,7 @@ class TwfeResult:
     staggered: bool
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
+    bootstrap: BootstrapResult | None = None  # wild cluster bootstrap test of no effect
 
 
 def _codes(values: Sequence[object], field: str) -> tuple[NDArray[np.intp], int]:
@@ -151,8 +156,15 @@ def twfe(
     cluster: Sequence[object] | None = None,
     cluster_name: str = "unit",
     alpha: float = 0.05,
+    bootstrap: bool | None = None,
+    draws: int = 9999,
+    seed: int = 0,
 ) -> TwfeResult:
-    """Two-way fixed-effects DiD coefficient of the treatment indicator ``treated`` (D_it)."""
+    """Two-way fixed-effects DiD coefficient of the treatment indicator ``treated`` (D_it).
+
+    ``bootstrap`` adds a wild cluster bootstrap p-value on the partialled-out data
+    (default: when there are fewer than 30 clusters).
+    """
     y, u, t, n_u, n_t = _panel_arrays(outcome, unit, time)
     d = np.asarray(treated, dtype=float)
     if d.shape != y.shape or not np.all(np.isfinite(d)):
@@ -166,6 +178,18 @@ def twfe(
     fit = ols(tilde[:, 0], tilde[:, 1:2], g_codes)
     est = _estimate(float(fit.coef[0]), math.sqrt(float(fit.cov[0, 0])), fit.dof, alpha)
     warnings = cluster_warnings(fit.n_clusters, True)
+    boot = None
+    if bootstrap or (bootstrap is None and fit.n_clusters < FEW_CLUSTERS):
+        boot = wild_cluster_bootstrap(
+            tilde[:, 0],
+            tilde[:, 1:2],
+            g_codes,
+            0,
+            draws=draws,
+            seed=seed,
+            partial=lambda m: demean_two_way(m, u, t),
+        )
+        warnings.append(bootstrap_note(boot))
     staggered = _is_staggered(d, u, t, n_u)
     if staggered:
         warnings.append(
@@ -185,6 +209,7 @@ def twfe(
         staggered=staggered,
         assumptions=TWFE_ASSUMPTIONS,
         warnings=tuple(warnings),
+        bootstrap=boot,
     )
 
 
