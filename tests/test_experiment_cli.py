@@ -119,8 +119,10 @@ def test_did_json_on_organ_donations(tmp_path: Path) -> None:
     assert got["estimate"]["se"] == pytest.approx(ref.estimate.se)
     assert got["n_clusters"] == 27
     assert any("only 27 clusters" in w for w in got["warnings"])
+    assert got["bootstrap"]["n_clusters"] == 27 and 0 < got["bootstrap"]["p_value"] < 1
     code, out, _ = invoke("experiment", "did", path, *args)
     assert code == 0 and "27 (State)" in out and "warning" in out
+    assert "p (wild bootstrap)" in out
 
 
 def test_did_bad_column_and_bad_value_exit_2(tmp_path: Path) -> None:

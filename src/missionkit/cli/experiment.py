@@ -281,16 +281,22 @@ def did_command(
         return
     e = result.estimate
     table = Table(title=f"Two-way fixed effects DiD: {outcome} on {treated}")
-    for col in ("estimate", "std. error", f"{1 - alpha:.0%} interval", "p", "clusters", "rows"):
+    cols = ["estimate", "std. error", f"{1 - alpha:.0%} interval", "p", "clusters", "rows"]
+    if result.bootstrap is not None:
+        cols.insert(4, "p (wild bootstrap)")
+    for col in cols:
         table.add_column(col, justify="right")
-    table.add_row(
+    cells = [
         f"{e.estimate:.4g}",
         f"{e.se:.4g}",
         f"[{e.ci_low:.4g}, {e.ci_high:.4g}]",
         _p(e.p_value),
         f"{result.n_clusters} ({result.cluster})",
         str(result.n_obs),
-    )
+    ]
+    if result.bootstrap is not None:
+        cells.insert(4, _p(result.bootstrap.p_value))
+    table.add_row(*cells)
     out.print(table)
     _notes(result.warnings, result.assumptions)
     if "event_study" in extra:
