@@ -353,3 +353,21 @@ def test_wild_cluster_bootstrap_with_random_draws_agrees_with_wildboottest() -> 
     assert ours.bootstrap.p_value == pytest.approx(float(ref["p-value"].iloc[0]), abs=0.015)
     assert any("wild cluster bootstrap p" in w for w in ours.warnings)
     assert clustered.analyse(y.tolist(), d.tolist(), g.tolist(), bootstrap=False).bootstrap is None
+
+
+def test_before_after_matches_scipy_paired_t_test_and_warns() -> None:
+    # Reference: scipy.stats.ttest_rel (paired t test) on the same units.
+    from missionkit.experiments import before_after
+
+    rng = np.random.default_rng(12)
+    before = rng.normal(50, 10, 25)
+    after = before + rng.normal(2, 4, 25)
+    res = before_after.analyse(before.tolist(), after.tolist())
+    ref = stats.ttest_rel(after, before)
+    assert res.change.estimate == pytest.approx(float(np.mean(after - before)))
+    assert res.change.p_value == pytest.approx(ref.pvalue, rel=1e-10)
+    lo, hi = ref.confidence_interval()
+    assert (res.change.ci_low, res.change.ci_high) == pytest.approx((lo, hi), rel=1e-10)
+    assert any("without a comparison group" in w for w in res.warnings)
+    with pytest.raises(ExperimentInputError, match="after"):
+        before_after.analyse([1.0, 2.0], [1.0])

@@ -13,7 +13,8 @@ Pure functions over plain data (numpy and scipy; no database, no web), one modul
 - :mod:`~missionkit.experiments.clustered`: cluster-robust comparison of randomised clusters.
 - :mod:`~missionkit.experiments.srm`: sample-ratio mismatch test.
 - :mod:`~missionkit.experiments.did`: two-way fixed effects, event study and
-  Callaway–Sant'Anna for policy changes.
+  Callaway–Sant'Anna for policy changes; :mod:`~missionkit.experiments.before_after` for
+  the design without a comparison group.
 - :mod:`~missionkit.experiments.ab`: a whole multi-arm A/B summary in one call.
 - :mod:`~missionkit.experiments.plan` and :mod:`~missionkit.experiments.randomise`: the
   pre-registered plan with its content hash, and reproducible assignment.
