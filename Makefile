@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio bench-mapping clean bench-experiments
+.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio bench-mapping clean bench-experiments bench-web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-mapping: $(STAMP)
 ## bench-portfolio: the portfolio engine at 10k/100k/1M activities against a pandas twin
 bench-portfolio: $(STAMP)
 	$(BIN)/python benchmarks/bench_portfolio.py
+
+## bench-web: cockpit and explorer page latency for a 10,000-activity mission (SQLite, PostgreSQL)
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/bench_web.py
 
 ## bench-trajectory: 1,000,000 indicator series assessed, vectorised vs a per-series loop
 bench-trajectory: $(STAMP)

@@ -17,6 +17,8 @@ PAGES = (
     "/missions/clean-air/portfolio",
     "/missions/clean-air/findings",
     "/missions/clean-air/report",
+    "/missions/clean-air/report.html",
+    "/missions/clean-air/report.xlsx",
     "/missions/new",
     "/missions/clean-air/edit",
     "/missions/clean-air/objectives/new",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -156,3 +157,77 @@ def test_objective_activity_and_organisation_pages(db: Database, demo: dict[str,
     assert [s["stage"] for s in objective["stages"]] == ["demonstration"]
     assert objective["parent"]["title"] == "Cut traffic emissions"
     assert activity["activity"]["regions"] == ["FR", "DE21"] and activity["contributions"] == []
+
+
+def _reference(activities: list[dict[str, Any]], served: dict[int, set[int]], f: Any) -> set[str]:
+    """The explorer's filters written out in plain Python over the API's records."""
+    out = set()
+    for a in activities:
+        text = " ".join(str(a[k] or "") for k in ("title", "summary", "identifier", "call"))
+        budget = a["public_contribution"]
+        if any(term not in text.lower() for term in f.q.lower().split()):
+            continue
+        if f.instrument and a["instrument"] != f.instrument:
+            continue
+        if f.stage and a["stage"] != f.stage:
+            continue
+        if f.region and not any(code.startswith(f.region) for code in a["regions"]):
+            continue
+        if f.sector and f.sector not in a["sectors"]:
+            continue
+        if f.objective is not None and not served.get(a["id"], set()) & f.objective_ids:
+            continue
+        if f.budget_min is not None and (budget is None or budget < f.budget_min):
+            continue
+        if f.budget_max is not None and (budget is None or budget > f.budget_max):
+            continue
+        out.add(a["identifier"])
+    return out
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "bus"},
+        {"q": "electric 1"},
+        {"instrument": "grant", "budget_min": "500000"},
+        {"region": "DE2", "stage": "demonstration"},
+        {"region": "FR", "q": "hyperlink"},
+        {"sector": "energy", "budget_max": "100"},
+        {"objective": "traffic", "instrument": "procurement"},
+        {"objective": "buses", "q": "pilot", "budget_min": "1", "budget_max": "600000"},
+    ],
+)
+def test_explorer_agrees_with_a_plain_python_filter(
+    db: Database, demo: dict[str, Any], params: dict[str, str]
+) -> None:
+    from missionkit.services import records
+    from missionkit.services.catalogue import ACTIVITIES, CONTRIBUTIONS
+
+    if "objective" in params:
+        params = {**params, "objective": str(demo["objectives"][params["objective"]])}
+    f = explorer.Filters.parse(params)
+    with db.reading() as session:
+        query = records.Query(filters={"mission_id": demo["mission_id"]}, limit=1000)
+        activities = records.list_page(session, ACTIVITIES, query)["items"]
+        links = records.list_page(session, CONTRIBUTIONS, records.Query(limit=1000))["items"]
+        found = explorer.explore(session, demo["mission_id"], f)
+    served: dict[int, set[int]] = {}
+    for c in links:
+        served.setdefault(c["activity_id"], set()).add(c["objective_id"])
+    objectives = demo["objectives"]
+    subtree = {
+        objectives["traffic"]: {objectives["traffic"], objectives["buses"]},
+        objectives["buses"]: {objectives["buses"]},
+    }
+
+    names = ("q", "instrument", "stage", "region", "sector", "objective", "budget_min",
+             "budget_max")  # fmt: skip
+    expected = SimpleNamespace(
+        **{name: getattr(f, name) for name in names},
+        objective_ids=subtree.get(f.objective, set()) if f.objective else set(),
+    )
+    want = _reference(activities, served, expected)
+    assert {r["identifier"] for r in found["rows"]} == want
+    assert found["total"] == len(want)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, desc, func, or_, select
+from sqlalchemy import Float, case, cast, desc, func, select
 from sqlalchemy.orm import Session
 
 from missionkit.domain.regions import lookup_region
@@ -124,55 +124,72 @@ def main_currency(session: Session, mission_id: int) -> str | None:
 
 
 def portfolio_summary(session: Session, mission_id: int) -> dict[str, Any]:
-    """Budget by instrument and by stage in the main currency; counts of the portfolio."""
-    currency = main_currency(session, mission_id)
-    in_currency = and_(t.Activity.mission_id == mission_id, t.Activity.currency == currency)
+    """Budget by instrument and by stage in the main currency; counts of the portfolio.
 
-    def grouped(column: Any) -> list[dict[str, Any]]:
-        rows = session.execute(
-            select(column, func.count(), _budget())
-            .where(t.Activity.mission_id == mission_id)
-            .where(or_(t.Activity.currency.is_(None), t.Activity.currency == currency))
-            .group_by(column)
-        ).all()
-        return [{"key": k, "activities": n, "budget": Decimal(b or 0)} for k, n, b in rows]
-
-    by_instrument = sorted(grouped(t.Activity.instrument), key=lambda r: -r["budget"])
-    order = {s: i for i, s in enumerate(STAGES)}
-    by_stage = sorted(grouped(t.Activity.stage), key=lambda r: order.get(r["key"], len(order)))
-    activities = session.scalar(select(func.count()).where(t.Activity.mission_id == mission_id))
-    other_currency = session.scalar(
-        select(func.count()).where(
-            t.Activity.mission_id == mission_id,
-            t.Activity.currency.is_not(None),
-            t.Activity.currency != currency,
+    One grouped scan of the mission's activities (instrument × stage × currency) gives
+    the main currency, both breakdowns and the totals; organisations are one more query.
+    """
+    groups = session.execute(
+        select(
+            t.Activity.instrument, t.Activity.stage, t.Activity.currency, func.count(), _budget()
         )
-    )
+        .where(t.Activity.mission_id == mission_id)
+        .group_by(t.Activity.instrument, t.Activity.stage, t.Activity.currency)
+    ).all()
+    per_currency: dict[str, int] = defaultdict(int)
+    for _, _, cur, n, _ in groups:
+        if cur is not None:
+            per_currency[cur] += n
+    # The currency most activities are in; ties go to the first code alphabetically.
+    currency = min(per_currency, key=lambda c: (-per_currency[c], c)) if per_currency else None
+    instruments: dict[str, list[Any]] = {}
+    stages: dict[str | None, list[Any]] = {}
+    activities = other = 0
+    total = Decimal(0)
+    for instrument, stage, cur, n, budget in groups:
+        activities += n
+        if cur not in (None, currency):
+            other += n
+            continue
+        amount = Decimal(budget or 0)
+        total += amount
+        for key, bucket in ((instrument, instruments), (stage, stages)):
+            entry = bucket.setdefault(key, [0, Decimal(0)])
+            entry[0] += n
+            entry[1] += amount
+    order = {s: i for i, s in enumerate(STAGES)}
     organisations = session.scalar(
         select(func.count(func.distinct(t.Participation.organisation_id)))
         .join(t.Activity, t.Activity.id == t.Participation.activity_id)
         .where(t.Activity.mission_id == mission_id)
     )
-    total = session.scalar(select(_budget()).where(in_currency))
     return {
         "currency": currency,
-        "activities": activities or 0,
+        "activities": activities,
         "organisations": organisations or 0,
-        "budget": Decimal(total or 0),
-        "other_currency_activities": other_currency or 0,
-        "by_instrument": by_instrument,
-        "by_stage": by_stage,
+        "budget": total,
+        "other_currency_activities": other,
+        "by_instrument": sorted(
+            ({"key": k, "activities": n, "budget": b} for k, (n, b) in instruments.items()),
+            key=lambda r: (-r["budget"], r["key"]),
+        ),
+        "by_stage": sorted(
+            ({"key": k, "activities": n, "budget": b} for k, (n, b) in stages.items()),
+            key=lambda r: order.get(r["key"], len(order)),
+        ),
     }
 
 
-def objectives_served(session: Session, mission_id: int) -> list[dict[str, Any]]:
+def objectives_served(
+    session: Session, mission_id: int, currency: str | None = None
+) -> list[dict[str, Any]]:
     """Each objective with the activities serving it, their budget and weighted share.
 
     ``weighted_budget`` sums public contribution × contribution weight, so an activity
     that serves an objective half-way counts half; ``share`` is that over the mission's
     budget in its main currency. Nested objectives keep their parent for display.
     """
-    currency = main_currency(session, mission_id)
+    currency = currency or main_currency(session, mission_id)
     total = session.scalar(
         select(_budget()).where(
             t.Activity.mission_id == mission_id, t.Activity.currency == currency
@@ -243,18 +260,17 @@ def _tree_order(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-def regional_spread(session: Session, mission_id: int) -> dict[str, Any]:
+def regional_spread(
+    session: Session, mission_id: int, currency: str | None = None
+) -> dict[str, Any]:
     """Budget and activities per country and per region, without double counting.
 
     An activity in several regions has its public contribution split equally among
     them; the per-country figures add the shares of their regions up.
     """
-    currency = main_currency(session, mission_id)
+    currency = currency or main_currency(session, mission_id)
     spread = (
-        select(
-            t.ActivityRegion.activity_id,
-            func.count().label("n"),
-        )
+        select(t.ActivityRegion.activity_id, func.count().label("n"))
         .join(t.Activity, t.Activity.id == t.ActivityRegion.activity_id)
         .where(t.Activity.mission_id == mission_id)
         .group_by(t.ActivityRegion.activity_id)
@@ -264,21 +280,26 @@ def regional_spread(session: Session, mission_id: int) -> dict[str, Any]:
         (t.Activity.currency == currency, cast(t.Activity.public_contribution, Float)),
         else_=0.0,
     )
-    rows = session.execute(
+    grouped = session.execute(
         select(
             t.ActivityRegion.region,
-            t.Region.name,
-            t.Region.country,
-            t.Region.population,
             func.count(),
             func.sum(func.coalesce(budget, 0.0) / spread.c.n),
         )
         .join(t.Activity, t.Activity.id == t.ActivityRegion.activity_id)
         .join(spread, spread.c.activity_id == t.ActivityRegion.activity_id)
-        .join(t.Region, t.Region.code == t.ActivityRegion.region)
         .where(t.Activity.mission_id == mission_id)
-        .group_by(t.ActivityRegion.region, t.Region.name, t.Region.country, t.Region.population)
+        .group_by(t.ActivityRegion.region)
     ).all()
+    facts = {
+        code: (name, country, population)
+        for code, name, country, population in session.execute(
+            select(t.Region.code, t.Region.name, t.Region.country, t.Region.population).where(
+                t.Region.code.in_([g[0] for g in grouped])
+            )
+        )
+    }
+    rows = [(code, *facts[code], count, amount) for code, count, amount in grouped]
     unplaced = session.scalar(
         select(func.count()).where(
             t.Activity.mission_id == mission_id,
@@ -451,14 +472,16 @@ def cockpit(session: Session, key: int | str, today: dt.date) -> dict[str, Any]:
     header = mission_header(session, key, today)
     mission_id = header["id"]
     result, cards = indicator_cards(session, mission_id, today)
+    summary = portfolio_summary(session, mission_id)
+    currency = summary["currency"]
     return {
         "mission": header,
         "progress": result["progress"],
         "overdue": result["overdue"],
         "indicators": cards,
-        "objectives": objectives_served(session, mission_id),
-        "portfolio": portfolio_summary(session, mission_id),
-        "regions": regional_spread(session, mission_id),
+        "objectives": objectives_served(session, mission_id, currency),
+        "portfolio": summary,
+        "regions": regional_spread(session, mission_id, currency),
         "reviews": recent_reviews(session, mission_id),
     }
 

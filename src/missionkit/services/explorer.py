@@ -341,17 +341,21 @@ def explore(session: Session, mission_id: int, f: Filters) -> dict[str, Any]:
 def facets(session: Session, mission_id: int) -> dict[str, Any]:
     """The values each filter can take in this mission, with how many activities have each."""
 
-    def counted(column: Any) -> list[tuple[str | None, int]]:
-        rows = session.execute(
-            select(column, func.count())
-            .where(t.Activity.mission_id == mission_id)
-            .group_by(column)
-            .order_by(column)
-        ).all()
-        return [(k, n) for k, n in rows]
+    # One grouped scan gives the instrument, stage and status counts together.
+    counts: dict[str, dict[str | None, int]] = {"instrument": {}, "stage": {}, "status": {}}
+    for instrument, stage, status, n in session.execute(
+        select(t.Activity.instrument, t.Activity.stage, t.Activity.status, func.count())
+        .where(t.Activity.mission_id == mission_id)
+        .group_by(t.Activity.instrument, t.Activity.stage, t.Activity.status)
+    ):
+        for name, key in (("instrument", instrument), ("stage", stage), ("status", status)):
+            counts[name][key] = counts[name].get(key, 0) + n
+
+    def counted(name: str) -> list[tuple[str | None, int]]:
+        return sorted(counts[name].items(), key=lambda kv: kv[0] or "")
 
     stage_order = {s: i for i, s in enumerate(STAGES)}
-    stages = sorted(counted(t.Activity.stage), key=lambda kv: stage_order.get(kv[0] or "", 99))
+    stages = sorted(counted("stage"), key=lambda kv: stage_order.get(kv[0] or "", 99))
     regions = session.execute(
         select(t.Region.country, func.count(func.distinct(t.ActivityRegion.activity_id)))
         .join(t.Region, t.Region.code == t.ActivityRegion.region)
@@ -374,9 +378,9 @@ def facets(session: Session, mission_id: int) -> dict[str, Any]:
         .order_by(t.Objective.position, t.Objective.slug)
     ).all()
     return {
-        "instrument": counted(t.Activity.instrument),
+        "instrument": counted("instrument"),
         "stage": stages,
-        "status": counted(t.Activity.status),
+        "status": counted("status"),
         "region": [(code, n) for code, n in regions],
         "sector": sorted(sector_counts.items()),
         "objective": [(o.id, o.title) for o in objectives],
