@@ -371,3 +371,47 @@ def test_before_after_matches_scipy_paired_t_test_and_warns() -> None:
     assert any("without a comparison group" in w for w in res.warnings)
     with pytest.raises(ExperimentInputError, match="after"):
         before_after.analyse([1.0, 2.0], [1.0])
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=True)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=12,
+)  # fmt: skip
+ARM = st.fixed_dictionaries(
+    {},
+    optional={
+        "n": JSON | st.integers(-5, 50),
+        "sum": JSON | st.floats(-100, 100),
+        "sum_squares": JSON | st.floats(-10, 1000),
+        "successes": JSON | st.integers(-5, 60),
+        "pre_sum": JSON,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    doc=st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {"arms": st.dictionaries(st.text(min_size=1, max_size=3), ARM | JSON, max_size=4)},
+            optional={"control": JSON, "alpha": JSON, "weights": JSON},
+        ),
+    )
+)
+def test_any_json_summary_parses_or_names_the_problem(doc: object) -> None:
+    try:
+        spec = ab.parse_summary(doc)
+    except ExperimentInputError as e:
+        assert e.field and e.message
+        return
+    try:
+        report = ab.analyse(spec)
+    except ExperimentInputError as e:  # e.g. both arms constant
+        assert e.field and e.message
+        return
+    for arm in report.arms:
+        assert 0.0 <= arm.chance_to_win <= 1.0

@@ -82,7 +82,7 @@ def parse_summary(data: Any) -> AbInput:
         raise ExperimentInputError("(document)", "must be a JSON object")
     unknown = set(data) - {"control", "alpha", "arms", "weights"}
     if unknown:
-        raise ExperimentInputError(sorted(unknown)[0], "unknown field")
+        raise ExperimentInputError(str(sorted(unknown)[0]) or "(empty key)", "unknown field")
     raw_arms = data.get("arms")
     if not isinstance(raw_arms, Mapping) or len(raw_arms) < 2:
         raise ExperimentInputError("arms", "must be an object with at least two arms")
@@ -94,7 +94,9 @@ def parse_summary(data: Any) -> AbInput:
             raise ExperimentInputError(where, "must be an object")
         extra = set(arm) - {"n", "sum", "sum_squares", "successes", *COVARIATE_FIELDS}
         if extra:
-            raise ExperimentInputError(f"{where}.{sorted(extra)[0]}", "unknown field")
+            raise ExperimentInputError(
+                f"{where}.{sorted(extra)[0] or '(empty key)'}", "unknown field"
+            )
         if "n" not in arm:
             raise ExperimentInputError(f"{where}.n", "is required")
         n = _number(arm["n"], f"{where}.n")
