@@ -226,7 +226,7 @@ def test_every_experiment_command_option_and_route_is_documented() -> None:
     docs = (Path(__file__).parents[1] / "docs" / "experiments.md").read_text()
     group = typer.main.get_command(experiment_app)
     commands = group.commands  # type: ignore[attr-defined]
-    assert set(commands) == {"analyze-ab", "did", "power"}
+    assert set(commands) == {"analyze-ab", "did", "power", "randomise", "learning"}
     for name, command in commands.items():
         assert f"missionkit experiment {name}" in docs, name
         assert command.help, name

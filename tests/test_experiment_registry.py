@@ -292,3 +292,46 @@ def test_unit_outcomes_of_a_cluster_randomised_pilot(client: TestClient) -> None
         f"/api/experiments/{eid}/analyse", json={"outcomes": [*outcomes, {"unit": "Z", "value": 1}]}
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "outcomes[400].unit"
+
+
+def test_cli_randomise_and_learning_over_the_registry(
+    client: TestClient, experiment: dict[str, Any], tmp_path: Any
+) -> None:
+    # The registry through `missionkit experiment randomise/learning` on the same database.
+    from typer.testing import CliRunner
+
+    from missionkit.cli.main import app
+
+    runner = CliRunner()
+    url = str(client.app.state.database.url)  # type: ignore[attr-defined]
+    eid = experiment["id"]
+    units = tmp_path / "units.csv"
+    units.write_text("unit,stratum\n" + "".join(f"P-{i},{['a', 'b'][i % 2]}\n" for i in range(40)))
+    args = ["experiment", "randomise", str(eid), str(units), "--seed", "9", "-d", url]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "lock the plan" in result.stderr  # not locked yet
+    _lock(client, eid)
+    out = tmp_path / "assignment.csv"
+    result = runner.invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "Assigned 40 units under plan version 1 (seed 9)" in result.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 40 and {r["arm"] for r in rows} == {"current-criteria", "new-criteria"}
+    assert rows == list(csv.DictReader(io.StringIO(
+        client.get(f"/api/experiments/{eid}/assignments.csv").text)))  # fmt: skip
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id\nx\n")
+    result = runner.invoke(app, ["experiment", "randomise", str(eid), str(bad), "--seed", "1",
+                                 "-d", url])  # fmt: skip
+    assert result.exit_code == 2 and "no 'unit' column" in result.stderr
+
+    client.post(f"/api/experiments/{eid}/analyse", json=SUMMARY)
+    post(client, f"/api/experiments/{eid}/decisions",
+         {"decision": "iterate", "decided_by": "Board", "decided_on": "2026-10-01",
+          "learning": "Promising; rerun with more calls."})  # fmt: skip
+    result = runner.invoke(app, ["experiment", "learning", "clean-air", "-d", url, "--json"])
+    assert result.exit_code == 0, result.stderr
+    (entry,) = json.loads(result.stdout)
+    assert entry["decision"] == "iterate" and entry["experiment"] == "assessment-criteria"
+    result = runner.invoke(app, ["experiment", "learning", "nope", "-d", url])
+    assert result.exit_code == 1

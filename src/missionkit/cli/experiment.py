@@ -1,5 +1,7 @@
 """`missionkit experiment`: analyse an A/B summary, a difference-in-differences panel, or
-plan a design. Thin layer over ``missionkit.experiments``; see ``docs/experiments.md``.
+plan a design (thin layer over ``missionkit.experiments``), and randomise or read the
+learning log of registered experiments (over ``services/experiments.py``); see
+``docs/experiments.md``.
 
 Bad input exits with code 2 and names the field (``arms.B.successes: must be <= n``) or the
 CSV row and column.
@@ -18,9 +20,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from missionkit.domain.problems import InvalidInput
 from missionkit.experiments import ab, design, did
 from missionkit.experiments.plot import event_study_svg
 from missionkit.experiments.types import Estimate, ExperimentInputError, to_plain
+from missionkit.services import experiments as svc
+from missionkit.services.errors import Conflict, NotFound
+from missionkit.services.setup import open_database
+from missionkit.store.db import Database, resolve_url
 
 experiment_app = typer.Typer(
     help="Experiments: analyse A/B results and policy changes, plan sample sizes.",
@@ -426,3 +433,113 @@ def power_command(
     )
     out.print(table)
     _notes(result.warnings, result.assumptions)
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        help="SQLAlchemy URL or SQLite file path [env: MISSIONKIT_DATABASE_URL; "
+        "default: missionkit.sqlite]",
+        show_default=False,
+    ),
+]
+
+
+def _database(database: str | None) -> Database:
+    try:
+        return open_database(database)
+    except Exception as e:  # the URL or server is wrong: say which, not a traceback
+        _fail(f"cannot open database {resolve_url(database)}: {e}")
+
+
+def _service_error(e: Exception) -> NoReturn:
+    if isinstance(e, InvalidInput):
+        for problem in e.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        _fail(f"{len(e.problems)} problem(s) in the input")
+    if isinstance(e, NotFound | Conflict):
+        err.print(f"[red]Error:[/red] {e}", highlight=False)
+        raise typer.Exit(1)
+    raise e
+
+
+@experiment_app.command("randomise")
+def randomise_command(
+    experiment: Annotated[int, typer.Argument(help="Experiment id")],
+    units: ExistingFile,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (record it: it reproduces)")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, help="Assignment CSV [default: stdout]"),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Assign a registered experiment's units to arms, by its locked plan, and export the CSV.
+
+    UNITS is a CSV with a 'unit' column and, for stratified or clustered plans, 'stratum'
+    or 'cluster'. The assignment is stored once and never redrawn; the same seed and units
+    always give the same arms.
+    """
+    rows: list[dict[str, str]] = []
+    try:
+        with units.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            if "unit" not in (reader.fieldnames or []):
+                _fail(f"{units}: no 'unit' column (columns: {', '.join(reader.fieldnames or [])})")
+            for row in reader:
+                item = {"unit": (row.get("unit") or "").strip()}
+                for key in ("stratum", "cluster"):
+                    if (row.get(key) or "").strip():
+                        item[key] = (row.get(key) or "").strip()
+                rows.append(item)
+    except UnicodeDecodeError as e:
+        _fail(f"{units}: not UTF-8 text ({e})")
+    db = _database(database)
+    try:
+        with db.transaction() as session:
+            result = svc.randomise_units(session, experiment, {"seed": seed, "units": rows})
+        with db.reading() as session:
+            text = svc.assignments_csv(session, experiment)
+    except (InvalidInput, NotFound, Conflict) as e:
+        _service_error(e)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+    counts = ", ".join(f"{arm} {n}" for arm, n in result["counts"].items())
+    err.print(
+        f"Assigned {len(rows)} units under plan version {result['plan']} (seed {seed}): "
+        f"{counts}; sample-ratio p = {_p(result['sample_ratio_p_value'])}",
+        highlight=False,
+    )
+    for w in result["warnings"]:
+        err.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+
+
+@experiment_app.command("learning")
+def learning_command(
+    mission: Annotated[str, typer.Argument(help="Mission slug or id")],
+    database: DatabaseOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The mission's learning log: each decided experiment, the decision, who, and the learning."""
+    db = _database(database)
+    try:
+        with db.reading() as session:
+            log = svc.mission_learning(session, mission)
+    except NotFound as e:
+        _service_error(e)
+    if as_json:
+        typer.echo(json.dumps(log, indent=2))
+        return
+    table = Table(title=f"What {mission} has learnt")
+    for col in ("decided", "experiment", "stage", "decision", "by", "learning"):
+        table.add_column(col)
+    for d in log:
+        table.add_row(
+            d["decided_on"], d["experiment"], d["stage"], d["decision"], d["decided_by"],
+            d["learning"],
+        )  # fmt: skip
+    out.print(table)
