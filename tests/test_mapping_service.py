@@ -213,3 +213,18 @@ def test_cli_map_portfolio(stored: Database) -> None:
     assert _contributions(stored)[("A-3", "heating")][0] == "suggested"
     missing = CliRunner().invoke(cli, ["map-portfolio", "nope", "-d", stored.url])
     assert missing.exit_code == 1
+
+
+def test_every_map_option_is_documented() -> None:
+    # Docs drift fails the build: each option of the two commands is in docs/mapping.md.
+    import typer.main
+
+    docs = (Path(__file__).parents[1] / "docs" / "mapping.md").read_text(encoding="utf-8")
+    commands = typer.main.get_command(cli).commands  # type: ignore[attr-defined]
+    for name in ("map", "map-portfolio"):
+        command = commands[name]
+        assert f"missionkit {name}" in docs
+        for param in command.params:
+            for flag in getattr(param, "opts", []):
+                if flag.startswith("--"):
+                    assert flag in docs, (name, flag)
