@@ -147,8 +147,10 @@ def test_changed_plan_is_a_new_version_and_analysis_names_deviations(
     assert v2["number"] == 2 and v2["content_hash"] != content_hash(PLAN)
     assert v2["content_hash"] == content_hash(ExperimentPlan.model_validate(
         {**PLAN, "planned_sample": 600}))  # fmt: skip
+    assert client.get(f"/api/experiments/{eid}").json()["plan_locked"]
     body = client.post(f"/api/experiments/{eid}/analyse", json={**SUMMARY, "alpha": 0.1}).json()
     assert body["plan"]["number"] == 2
+    assert not any("draft plan has changed" in d for d in body["deviations"])
     text = " | ".join(body["deviations"])
     assert "alpha 0.1 instead of the planned 0.05" in text
     assert "sample 400 is below the planned 600" in text

@@ -289,6 +289,8 @@ def update_experiment(
     changes = data.model_dump(exclude_unset=True, mode="json")
     if "plan" in changes and e.status in ("analysed", "decided"):
         raise Conflict("the experiment is analysed: register a new experiment to change the plan")
+    if data.plan is not None:  # store the whole plan, defaults filled, as locking hashes it
+        changes["plan"] = data.plan.model_dump(mode="json")
     for key, value in changes.items():
         setattr(e, key, value)
     e.version += 1
