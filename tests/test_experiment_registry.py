@@ -193,6 +193,10 @@ def test_bad_input_is_422_with_the_field(client: TestClient, experiment: dict[st
         f"/api/experiments/{eid}", json={"title": "x"}, headers={"If-Match": '"1"'}
     )
     assert stale.status_code == 412
+    too_big = client.post(
+        f"/api/experiments/{eid}/randomise", json={"seed": 2**31, "units": _units()}
+    )
+    assert too_big.status_code == 422 and too_big.json()["detail"][0]["loc"][-1] == "seed"
     units = [{"unit": "a", "stratum": "s"}, {"unit": "b"}]
     r = client.post(f"/api/experiments/{eid}/randomise", json={"seed": 1, "units": units})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "units[1].stratum"

@@ -84,7 +84,7 @@ class UnitIn(BaseModel):
 
 class RandomiseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    seed: int = Field(ge=0, le=2**63 - 1)
+    seed: int = Field(ge=0, le=2**31 - 1)  # stored in a 32-bit integer column
     units: list[UnitIn] = Field(min_length=2)
 
 
