@@ -228,3 +228,20 @@ def test_every_map_option_is_documented() -> None:
             for flag in getattr(param, "opts", []):
                 if flag.startswith("--"):
                     assert flag in docs, (name, flag)
+
+
+def test_cli_map_against_a_stored_missions_objectives(stored: Database, tmp_path: Path) -> None:
+    source = _csv(
+        tmp_path / "in.csv",
+        [{"id": "p1", "text": "Battery electric buses"}, {"id": "p2", "text": "Heat pumps"}],
+    )
+    args = ["map", str(source), "--taxonomy", "mission:clean-air", "-d", stored.url]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert [(r["id"], r["labels"].split(";")[0]) for r in rows] == [
+        ("p1", "buses"),
+        ("p2", "heating"),
+    ]
+    missing = CliRunner().invoke(cli, [*args[:3], "mission:nope", "-d", stored.url])
+    assert missing.exit_code == 2 and "no mission 'nope'" in _said(missing.output)
