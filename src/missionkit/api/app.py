@@ -17,6 +17,7 @@ from missionkit.api import errors
 from missionkit.api.encoding import FastJSONResponse
 from missionkit.api.experiments import experiments_router
 from missionkit.api.mapping import mapping_router
+from missionkit.api.portfolio import portfolio_router
 from missionkit.api.resources import router_for
 from missionkit.services import maps, portfolio, progress
 from missionkit.services.catalogue import RESOURCES
@@ -103,6 +104,7 @@ def create_app(database: Database) -> FastAPI:
 
     app.include_router(experiments_router(database))
     app.include_router(mapping_router(database))
+    app.include_router(portfolio_router(database))
     app.include_router(pages_router(database))
 
     return app

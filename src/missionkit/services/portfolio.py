@@ -7,8 +7,9 @@ use), so the engine sees exactly what a user would export.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from missionkit.portfolio import (
     spatial_equity,
     stage_balance,
 )
+from missionkit.portfolio.types import Result
 from missionkit.services.export import activity_documents, mission_header
 from missionkit.services.maps import mission_id_for
 from missionkit.store import tables as t
@@ -137,3 +139,39 @@ def analyses(portfolio: Portfolio, *, level: SpatialLevel = "country") -> Portfo
         spatial=spatial_equity(portfolio, level),
         drift=drift(portfolio, "year", direction=direction),
     )
+
+
+AnalysisName = Literal[
+    "coverage", "directionality", "stage_balance", "instrument_mix", "diversity",
+    "coherence", "spatial_equity", "drift", "findings",
+]  # fmt: skip
+ANALYSIS_NAMES: tuple[AnalysisName, ...] = get_args(AnalysisName)
+
+_SINGLE: dict[str, Callable[[Portfolio, SpatialLevel], Result]] = {
+    "coverage": lambda p, _: coverage(p),
+    "directionality": lambda p, _: directionality(p),
+    "stage_balance": lambda p, _: stage_balance(p),
+    "instrument_mix": lambda p, _: instrument_mix(p),
+    "diversity": lambda p, _: diversity(p),
+    "coherence": lambda p, _: coherence(p),
+    "spatial_equity": lambda p, level: spatial_equity(p, level),
+    "drift": lambda p, _: drift(p, "year"),
+}
+
+
+def single_analysis(
+    session: Session, key: int | str, analysis: AnalysisName, *, level: SpatialLevel = "country"
+) -> dict[str, Any]:
+    """One analysis of the mission's portfolio, the same figures as in
+    :func:`portfolio_analysis`, without running the others (``findings`` needs them all)."""
+    mission, portfolio, notes = mission_portfolio(session, key)
+    head = {
+        "mission": {"id": mission.id, "slug": mission.slug, "title": mission.title},
+        "currency": portfolio.currency,
+        "notes": notes,
+    }
+    if analysis == "findings":
+        done = analyses(portfolio, level=level)
+        ranked = findings(portfolio, spatial=done.spatial, analyses=done.findings_input())
+        return {**head, "findings": [f.to_dict() for f in ranked]}
+    return {**head, analysis: _SINGLE[analysis](portfolio, level).to_dict()}
