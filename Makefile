@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio clean
+.PHONY: demo serve test lint format bench bench-quick bench-trajectory bench-portfolio bench-mapping clean bench-experiments bench-web
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,25 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick
 
+## bench-mapping: 10,000 texts to the SDGs (keyword, embedding, combined) vs a one-at-a-time loop
+bench-mapping: $(STAMP)
+	$(BIN)/python benchmarks/bench_mapping.py
+
 ## bench-portfolio: the portfolio engine at 10k/100k/1M activities against a pandas twin
 bench-portfolio: $(STAMP)
 	$(BIN)/python benchmarks/bench_portfolio.py
 
+## bench-web: cockpit and explorer page latency for a 10,000-activity mission (SQLite, PostgreSQL)
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/bench_web.py
+
 ## bench-trajectory: 1,000,000 indicator series assessed, vectorised vs a per-series loop
 bench-trajectory: $(STAMP)
 	$(BIN)/python benchmarks/bench_trajectory.py
+
+## bench-experiments: difference-in-differences at 1k/10k/50k units against pandas and linearmodels
+bench-experiments: $(STAMP)
+	$(BIN)/python benchmarks/bench_experiments.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache missionkit.sqlite*

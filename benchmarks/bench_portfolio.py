@@ -8,19 +8,18 @@ Each twin is checked against the engine ("agree": every figure within a relative
 tolerance of 1e-6, every key present in both), so the ratio compares equal work.
 
 Rows: ``build`` (``Portfolio.from_frames``: validation), each analysis on a fresh
-portfolio (so each pays for the cached allocation it needs), ``coherence`` (networkx; no
-twin), ``report without coherence`` (every analysis on one portfolio, then the ranked
-findings with ``precomputed`` results; its twin is every pandas twin sharing one
-allocation) and ``full report``, the sum of the report and the coherence row (coherence
-runs once, not twice). Coherence is skipped, with an estimate, where the activity
-projection would iterate more than ``--max-links`` links (networkx needs about 14 minutes
-and 3.6 GiB for the 6 million of 100,000 activities); betweenness uses
-``--betweenness-sample`` seeded sources. The last table gives the time ratio per 10x
-size next to what n log n growth would give.
+portfolio (so each pays for the cached allocation it needs), ``coherence`` (scipy.sparse
+components, igraph Leiden and betweenness; no twin), ``report without coherence`` (every
+analysis on one portfolio, then the ranked findings reusing the results; its twin is every
+pandas twin sharing one allocation) and ``full report``: what the service and the CLI run
+(``missionkit.services.portfolio.analyses`` and the findings, coherence included), timed as
+one call. Betweenness is exact or sampled as ``coherence`` decides (``"auto"``) unless
+``--betweenness-sample`` says otherwise. The last table gives the time ratio per 10x size
+next to what n log n growth would give.
 
     .venv/bin/python benchmarks/bench_portfolio.py                      # about 6 minutes
     .venv/bin/python benchmarks/bench_portfolio.py --sizes 10000 --repeat 5
-    .venv/bin/python benchmarks/bench_portfolio.py --sizes 10000,100000 --max-links 10000000
+    .venv/bin/python benchmarks/bench_portfolio.py --sizes 1000000 --repeat 1
 
 Memory is the peak resident set size (RSS) above the RSS at the start of the call,
 sampled every 2 ms by a thread (tracemalloc cannot see Polars' allocations, which bypass
@@ -57,6 +56,7 @@ from missionkit.domain.vocab import STAGES
 from missionkit.portfolio import (
     ALL,
     NONE,
+    Analyses,
     Coherence,
     Portfolio,
     coherence,
@@ -70,6 +70,7 @@ from missionkit.portfolio import (
     stage_balance,
 )
 from missionkit.portfolio.data import INSTRUMENTS
+from missionkit.services.portfolio import analyses
 
 DEFAULT_SEED = 20_240_606
 
@@ -935,24 +936,31 @@ ANALYSES: tuple[Analysis, ...] = (
 )
 
 
-def engine_report(p: Portfolio, network: Coherence | None) -> list[str]:
-    """Every analysis but coherence, then the ranked findings reusing the results.
-
-    ``network`` is the coherence result measured on its own (passed in, so the report does
-    not compute it twice); without it the findings run on a copy without participations,
-    which skips the network check instead of computing it."""
-    cov = coverage(p)
+def engine_report(p: Portfolio) -> list[str]:
+    """Every analysis but coherence, then the ranked findings reusing the results (the
+    network finding is left out: coherence has its own row)."""
     direction = directionality(p)
-    stages = stage_balance(p)
+    done = Analyses(
+        coverage=coverage(p),
+        directionality=direction,
+        stage_balance=stage_balance(p),
+        instruments=diversity(p, "instrument"),
+        drift=drift(p, "year", direction=direction),
+    )
     instrument_mix(p)
     diversity(p)
     spatial = spatial_equity(p, LEVEL)
-    drift(p)
-    target = p
-    if network is None:
-        target = replace(p, participations=p.participations.clear())
-        target.__dict__["allocation"] = p.allocation  # keep the cached allocation
-    ranked = findings(target, spatial=spatial, precomputed=(cov, direction, stages, network))
+    target = replace(p, participations=p.participations.clear())
+    target.__dict__["allocation"] = p.allocation  # keep the cached allocation
+    ranked = findings(target, spatial=spatial, analyses=done)
+    return [f.text for f in ranked[:10]]
+
+
+def full_report(p: Portfolio) -> list[str]:
+    """What ``portfolio_analysis`` runs once the portfolio is loaded: every analysis once,
+    coherence included, then the findings reusing them."""
+    done = analyses(p, level=LEVEL)
+    ranked = findings(p, spatial=done.spatial, analyses=done.findings_input())
     return [f.text for f in ranked[:10]]
 
 
@@ -1044,50 +1052,37 @@ def run_size(n: int, args: argparse.Namespace, earlier: list[SizeResult]) -> Siz
         verdict = compare(figures[name], pandas.result)
         engine.result = pandas.result = None
         rows.append(Row(name, engine, pandas, verdict))
-    network: Coherence | None = None
+    sample: int | str | None = (
+        "auto" if args.betweenness_sample < 0 else (args.betweenness_sample or None)
+    )
     if args.skip_coherence:
-        notes.append("coherence: skipped (--skip-coherence)")
-    elif links > args.max_links:
-        note = (
-            f"coherence: skipped: the activity projection would iterate ~{links:,} links "
-            f"(--max-links {args.max_links:,})"
-        )
-        done = [(r, r.row("coherence")) for r in earlier if r.row("coherence")]
-        if done:
-            base, row = done[-1]
-            assert row is not None
-            minutes = row.engine.median / base.links * links / 60
-            gib = row.engine.mib / base.links * links / 1024
-            note += (
-                f"; at the rate measured for {base.n:,} activities that is >= "
-                f"{minutes:,.0f} min and ~{gib:,.0f} GiB"
-            )
-        notes.append(note)
+        notes.append("coherence and full report: skipped (--skip-coherence)")
     else:
-        k = args.betweenness_sample or None
-        label = f"coherence (betweenness k={k})" if k else "coherence (exact betweenness)"
-        log(f"[{n:,}] {label} ({links:,} projection links)")
-        c_repeat = repeat if links <= args.coherence_repeat_links else 1
-        timing = measure(lambda q: coherence(q, betweenness_sample=k), c_repeat, fresh)
-        network = timing.result
-        rows.append(Row(label, timing))
-        a = network.activity_network
+        log(f"[{n:,}] coherence (betweenness {sample or 'exact'})")
+        timing = measure(lambda q: coherence(q, betweenness_sample=sample), repeat, fresh)
+        network: Coherence = timing.result
+        timing.result = None
+        rows.append(Row(f"coherence (betweenness {sample or 'exact'})", timing))
+        a, o = network.activity_network, network.organisation_network
+        edges = "not counted" if a.edges is None else f"{a.edges:,} edges"
         notes.append(
-            f"coherence: activity network {a.nodes:,} nodes / {a.edges:,} edges "
-            f"(~{links:,} projection links), largest component {a.largest_share:.1%}, "
-            f"{len(network.communities):,} communities, "
-            f"organisation network {network.organisation_network.edges:,} edges"
+            f"coherence: activity network {a.nodes:,} nodes / {edges} (weight {a.weight:,}), "
+            f"largest component {a.largest_share:.1%}, {a.isolated:,} isolated; organisation "
+            f"network {o.nodes:,} nodes / {o.edges:,} edges; {len(network.communities):,} "
+            f"communities (Leiden, modularity {network.modularity or 0:.3f}); betweenness "
+            f"from {network.betweenness_sources:,} sources"
+            f"{' (exact)' if network.betweenness_exact else ' (sampled)'}"
         )
     log(f"[{n:,}] report")
-    report = measure(lambda q: engine_report(q, network), repeat, fresh)
+    report = measure(engine_report, repeat, fresh)
     twin = measure(lambda _: pd_report(frames), repeat)
     checks = [compare(figures[name], twin.result[name]) for name in figures]
     verdict = "agree" if all(c == "agree" for c in checks) else "DIFFER"
     rows.append(Row("report without coherence", report, twin, verdict))
-    if network is not None:
-        c = rows[-2].engine
-        total = Timing([report.median + c.median], max(report.mib, c.mib), note="sum")
-        rows.append(Row("full report (sum of the two rows above)", total))
+    if not args.skip_coherence:
+        log(f"[{n:,}] full report")
+        full = measure(full_report, repeat, fresh)
+        rows.append(Row("full report (all analyses incl. coherence, findings)", full))
     notes.append(f"headline findings: {len(report.result)}; first: {report.result[0]!r}")
     result = SizeResult(n, links, rows, notes)
     print_table(result, repeat)
@@ -1143,19 +1138,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--betweenness-sample",
         type=int,
-        default=100,
-        help="betweenness from k seeded sources (default 100; 0 = exact)",
-    )
-    parser.add_argument(
-        "--max-links",
-        type=int,
-        default=1_000_000,
-        help="skip coherence above this many activity-projection links "
-        "(default 1,000,000: networkx needs minutes and GiB beyond)",
+        default=-1,
+        help="betweenness from k seeded sources (default -1: coherence's 'auto'; 0 = exact)",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)  # fmt: skip
-    args.coherence_repeat_links = 1_000_000
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
@@ -1165,7 +1152,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"portfolio engine vs plain pandas; python {sys.version.split()[0]}, polars "
         f"{version('polars')}, pandas {version('pandas')}, numpy {version('numpy')}, "
-        f"networkx {version('networkx')}; {os.cpu_count()} CPUs; seed {args.seed}"
+        f"networkx {version('networkx')}, igraph {version('igraph')}, scipy {version('scipy')}; "
+        f"{os.cpu_count()} CPUs; seed {args.seed}"
     )
     print(
         "engine/pandas MiB: peak RSS above the call's start (sampled every 2 ms); "

@@ -100,3 +100,18 @@ def test_spreadsheet_cells_never_become_formulas() -> None:
 
     assert _safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert _safe_cell("-5%") == "'-5%" and _safe_cell("Water") == "Water"
+
+
+def test_api_single_analysis_matches_the_full_report(stored: Database) -> None:
+    with TestClient(create_app(stored)) as client:
+        full = client.get("/api/missions/clean-air/portfolio").json()
+        for name in ("coverage", "coherence", "stage_balance", "drift", "spatial_equity"):
+            one = client.get(f"/api/missions/clean-air/portfolio/{name}").json()
+            assert one[name] == full[name], name
+            assert one["notes"] == full["notes"]
+        ranked = client.get("/api/missions/clean-air/portfolio/findings").json()["findings"]
+        assert [f["text"] for f in ranked][:10] == full["headline_findings"]
+        assert client.get("/api/missions/clean-air/portfolio/astrology").status_code == 422
+        assert client.get("/api/missions/nope/portfolio/coverage").status_code == 404
+        nuts = client.get("/api/missions/clean-air/portfolio/spatial_equity?level=nuts2")
+        assert nuts.status_code == 200 and nuts.json()["spatial_equity"]["level"] == "nuts2"

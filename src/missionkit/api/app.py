@@ -6,7 +6,7 @@ import datetime as dt
 from importlib.resources import files
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.encoders import jsonable_encoder as jsonable
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -18,13 +18,16 @@ from missionkit.api import errors
 from missionkit.api.audit import audit_router
 from missionkit.api.auth import Limiters, Limits, Who, enforce, rule, session_router
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.experiments import experiments_router
 from missionkit.api.limits import BodyLimit
+from missionkit.api.mapping import mapping_router
+from missionkit.api.portfolio import portfolio_router
 from missionkit.api.resources import router_for
 from missionkit.domain.access import Actor
 from missionkit.services import access, maps, portfolio, progress
 from missionkit.services.catalogue import RESOURCES
 from missionkit.store.db import Database
-from missionkit.web import pages
+from missionkit.web.routes import pages_router
 
 DOCS_ASSETS = "/static/docs"
 
@@ -128,10 +131,9 @@ def create_app(database: Database, limits: Limits | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False, openapi_extra=rule("list"))
-    def index(request: Request, actor: Actor = Who) -> HTMLResponse:
-        with database.reading() as session:
-            readable = access.readable_missions(session, actor)
-            return pages.missions_index(request, session, readable)
+    app.include_router(experiments_router(database))
+    app.include_router(mapping_router(database))
+    app.include_router(portfolio_router(database))
+    app.include_router(pages_router(database))
 
     return app

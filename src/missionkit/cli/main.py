@@ -21,6 +21,8 @@ from missionkit.cli.assess import register as register_assess
 from missionkit.cli.common import DatabaseOption, cli_actor, err, out
 from missionkit.cli.common import open_db as _open
 from missionkit.cli.common import print_problems as _print_problems
+from missionkit.cli.experiment import register as register_experiment
+from missionkit.cli.mapping import register as register_mapping
 from missionkit.domain.problems import InvalidInput
 from missionkit.services import accounts, maps, portfolio, progress
 from missionkit.services.errors import NotFound
@@ -40,6 +42,8 @@ app = typer.Typer(
 )
 register_assess(app)
 register_access(app)
+register_experiment(app)
+register_mapping(app)
 
 
 def _progress(label: str) -> Progress:

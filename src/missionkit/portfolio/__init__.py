@@ -11,7 +11,7 @@ Pure functions over a columnar :class:`Portfolio` (Polars frames; no database, n
 - :func:`instrument_mix`: instrument shares per objective and per year, and the trend.
 - :func:`diversity`: Shannon, Herfindahl–Hirschman and Rao–Stirling indices.
 - :func:`spatial_equity`: funding per head, Gini, Theil (decomposed), regions left behind.
-- :func:`coherence`: the collaboration network (networkx).
+- :func:`coherence`: the collaboration network (scipy.sparse, igraph; networkx views).
 - :func:`drift`: the above per year or call.
 - :func:`headline_findings`: ranked plain sentences.
 
@@ -37,6 +37,7 @@ from missionkit.portfolio.coherence import (
     activity_network,
     bipartite_network,
     coherence,
+    organisation_communities,
     organisation_network,
 )
 from missionkit.portfolio.coverage import (
@@ -78,7 +79,7 @@ from missionkit.portfolio.diversity import (
     shannon,
 )
 from missionkit.portfolio.drift import Drift, DriftPeriod, drift
-from missionkit.portfolio.findings import Finding, findings, headline_findings
+from missionkit.portfolio.findings import Analyses, Finding, findings, headline_findings
 from missionkit.portfolio.inequality import (
     TheilDecomposition,
     TheilGroup,
@@ -95,6 +96,7 @@ __all__ = [
     "DIMENSIONS",
     "NONE",
     "TRL_BANDS",
+    "Analyses",
     "Bridge",
     "Coherence",
     "Community",
@@ -149,6 +151,7 @@ __all__ = [
     "instrument_mix",
     "objective_coverage",
     "ordinal_distance",
+    "organisation_communities",
     "organisation_network",
     "proportions",
     "rao_stirling",

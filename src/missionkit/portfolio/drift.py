@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from missionkit.domain.vocab import STAGES
 from missionkit.portfolio.data import Portfolio
-from missionkit.portfolio.directionality import ProvenanceWeights, directionality
+from missionkit.portfolio.directionality import Directionality, ProvenanceWeights, directionality
 from missionkit.portfolio.parts import cross
 from missionkit.portfolio.types import NONE, PeriodKind, Result, share
 
@@ -50,10 +50,15 @@ def _order(keys: set[str], by: PeriodKind) -> list[str]:
 
 
 def drift(
-    portfolio: Portfolio, by: PeriodKind = "year", weights: ProvenanceWeights | None = None
+    portfolio: Portfolio,
+    by: PeriodKind = "year",
+    weights: ProvenanceWeights | None = None,
+    *,
+    direction: Directionality | None = None,
 ) -> Drift:
-    """Directed share, stage shares and instrument shares per ``by`` period."""
-    direction = directionality(portfolio, weights, least=0)
+    """Directed share, stage shares and instrument shares per ``by`` period; ``direction``
+    reuses a directionality already computed with the same weights."""
+    direction = direction or directionality(portfolio, weights, least=0)
     groups = {g.key: g for g in (direction.by_year if by == "year" else direction.by_call)}
     stages: dict[str, dict[str, float]] = {}
     for period, stage, budget in (

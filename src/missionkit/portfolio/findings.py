@@ -28,7 +28,7 @@ from missionkit.portfolio.drift import Drift, drift
 from missionkit.portfolio.spatial import SpatialEquity
 from missionkit.portfolio.types import Result
 
-__all__ = ["Finding", "findings", "headline_findings"]
+__all__ = ["Analyses", "Finding", "findings", "headline_findings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,23 @@ class Finding(Result):
     weight: float
     text: str
     subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Analyses:
+    """Results already at hand, so findings never compute an analysis a second time.
+
+    Each one left as None is computed when a finding needs it: ``instruments`` is
+    ``diversity(p, "instrument")``, ``drift`` is ``drift(p, "year", weights)``; ``coherence``
+    is only computed when the portfolio has participations.
+    """
+
+    coverage: Coverage | None = None
+    directionality: Directionality | None = None
+    stage_balance: StageBalance | None = None
+    coherence: Coherence | None = None
+    instruments: Diversity | None = None
+    drift: Drift | None = None
 
 
 def percent(x: float) -> str:
@@ -112,17 +129,15 @@ def findings(
     thresholds: CoverageThresholds | None = None,
     spatial: SpatialEquity | None = None,
     low_direction: float = 0.5,
-    precomputed: tuple[
-        Coverage | None, Directionality | None, StageBalance | None, Coherence | None
-    ] = (None, None, None, None),
+    analyses: Analyses | None = None,
 ) -> tuple[Finding, ...]:
-    """Every finding, ranked (see the module doc). Pass ``spatial`` to include regions;
-    ``precomputed`` reuses results already at hand (coverage, directionality, stage balance,
-    coherence)."""
-    cov = precomputed[0] or coverage(portfolio, thresholds=thresholds)
-    direc = precomputed[1] or directionality(portfolio, weights)
-    stages = precomputed[2] or stage_balance(portfolio)
-    coh = precomputed[3]
+    """Every finding, ranked (see the module doc). Pass ``spatial`` to include regions and
+    ``analyses`` to reuse results already computed (with the same weights and thresholds)."""
+    done = analyses or Analyses()
+    cov = done.coverage or coverage(portfolio, thresholds=thresholds)
+    direc = done.directionality or directionality(portfolio, weights)
+    stages = done.stage_balance or stage_balance(portfolio)
+    coh = done.coherence
     if coh is None and portfolio.participations.height > 0:
         coh = coherence(portfolio)
     out: list[Finding] = []
@@ -192,7 +207,7 @@ def findings(
                     f"{coh.activity_network.largest_component} activities.",
                 )
             )  # fmt: skip
-    mix: Diversity = diversity(portfolio, "instrument")
+    mix: Diversity = done.instruments or diversity(portfolio, "instrument")
     if mix.portfolio.hhi is not None and mix.portfolio.hhi >= 0.8 and cov.total_budget > 0:
         top, top_share = max(mix.portfolio.shares.items(), key=lambda kv: kv[1])
         out.append(
@@ -201,7 +216,7 @@ def findings(
                 f"{percent(top_share)} of the budget goes through one instrument ({top}).",
             )
         )  # fmt: skip
-    trend: Drift = drift(portfolio, "year", weights)
+    trend: Drift = done.drift or drift(portfolio, "year", weights, direction=direc)
     if trend.directed_share_change is not None and trend.directed_share_change <= -0.10:
         first = next(p for p in trend.periods if p.budget > 0)
         last = [p for p in trend.periods if p.budget > 0 and p.period != "(none)"][-1]
@@ -223,8 +238,12 @@ def headline_findings(
     weights: ProvenanceWeights | None = None,
     thresholds: CoverageThresholds | None = None,
     spatial: SpatialEquity | None = None,
+    analyses: Analyses | None = None,
 ) -> list[str]:
-    """The ranked sentences of :func:`findings`, at most ``limit`` (None: all)."""
-    ranked = findings(portfolio, weights=weights, thresholds=thresholds, spatial=spatial)
+    """The ranked sentences of :func:`findings`, at most ``limit`` (None: all); ``analyses``
+    reuses results already computed."""
+    ranked = findings(
+        portfolio, weights=weights, thresholds=thresholds, spatial=spatial, analyses=analyses
+    )
     texts = [f.text for f in ranked]
     return texts if limit is None else texts[:limit]

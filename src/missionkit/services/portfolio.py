@@ -7,21 +7,36 @@ use), so the engine sees exactly what a user would export.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missionkit.portfolio import (
+    Analyses,
+    Coherence,
+    Coverage,
+    Directionality,
+    Diversity,
+    Drift,
+    InstrumentMix,
     Portfolio,
+    SpatialEquity,
+    SpatialLevel,
+    StageBalance,
     coherence,
     coverage,
     directionality,
     diversity,
+    drift,
     findings,
     instrument_mix,
+    spatial_equity,
     stage_balance,
 )
+from missionkit.portfolio.types import Result
 from missionkit.services.export import activity_documents, mission_header
 from missionkit.services.maps import mission_id_for
 from missionkit.store import tables as t
@@ -56,22 +71,107 @@ def mission_portfolio(session: Session, key: int | str) -> tuple[t.Mission, Port
     return mission, portfolio, notes
 
 
-def portfolio_analysis(session: Session, key: int | str) -> dict[str, Any]:
-    """Headline findings first, then each analysis as JSON-ready data."""
+def portfolio_analysis(
+    session: Session, key: int | str, *, level: SpatialLevel = "country"
+) -> dict[str, Any]:
+    """Headline findings first, then each analysis as JSON-ready data.
+
+    Every analysis runs once and the findings reuse them. ``level`` is where spatial
+    equity is measured (regions need populations at that level to count).
+    """
     mission, portfolio, notes = mission_portfolio(session, key)
-    cov, direc = coverage(portfolio), directionality(portfolio)
-    stages, network = stage_balance(portfolio), coherence(portfolio)
-    # The findings reuse the analyses above instead of running them again.
-    ranked = findings(portfolio, precomputed=(cov, direc, stages, network))
+    done = analyses(portfolio, level=level)
+    ranked = findings(portfolio, spatial=done.spatial, analyses=done.findings_input())
     return {
         "mission": {"id": mission.id, "slug": mission.slug, "title": mission.title},
         "currency": portfolio.currency,
         "notes": notes,
         "headline_findings": [f.text for f in ranked[:10]],
-        "coverage": cov.to_dict(),
-        "directionality": direc.to_dict(),
-        "stage_balance": stages.to_dict(),
-        "instrument_mix": instrument_mix(portfolio).to_dict(),
-        "diversity": diversity(portfolio).to_dict(),
-        "coherence": network.to_dict(),
+        "findings": [f.to_dict() for f in ranked],
+        "coverage": done.coverage.to_dict(),
+        "directionality": done.directionality.to_dict(),
+        "stage_balance": done.stage_balance.to_dict(),
+        "instrument_mix": done.instrument_mix.to_dict(),
+        "diversity": done.diversity.to_dict(),
+        "coherence": done.coherence.to_dict(),
+        "spatial_equity": done.spatial.to_dict(),
+        "drift": done.drift.to_dict(),
     }
+
+
+@dataclass(frozen=True)
+class PortfolioAnalyses:
+    """Every analysis of one portfolio, computed once."""
+
+    coverage: Coverage
+    directionality: Directionality
+    stage_balance: StageBalance
+    instrument_mix: InstrumentMix
+    diversity: Diversity
+    instruments: Diversity
+    coherence: Coherence
+    spatial: SpatialEquity
+    drift: Drift
+
+    def findings_input(self) -> Analyses:
+        """The results the headline findings reuse."""
+        return Analyses(
+            coverage=self.coverage,
+            directionality=self.directionality,
+            stage_balance=self.stage_balance,
+            coherence=self.coherence,
+            instruments=self.instruments,
+            drift=self.drift,
+        )
+
+
+def analyses(portfolio: Portfolio, *, level: SpatialLevel = "country") -> PortfolioAnalyses:
+    """Run each analysis of the report once (pure: no database)."""
+    direction = directionality(portfolio)
+    return PortfolioAnalyses(
+        coverage=coverage(portfolio),
+        directionality=direction,
+        stage_balance=stage_balance(portfolio),
+        instrument_mix=instrument_mix(portfolio),
+        diversity=diversity(portfolio),
+        instruments=diversity(portfolio, "instrument"),
+        coherence=coherence(portfolio),
+        spatial=spatial_equity(portfolio, level),
+        drift=drift(portfolio, "year", direction=direction),
+    )
+
+
+AnalysisName = Literal[
+    "coverage", "directionality", "stage_balance", "instrument_mix", "diversity",
+    "coherence", "spatial_equity", "drift", "findings",
+]  # fmt: skip
+ANALYSIS_NAMES: tuple[AnalysisName, ...] = get_args(AnalysisName)
+
+_SINGLE: dict[str, Callable[[Portfolio, SpatialLevel], Result]] = {
+    "coverage": lambda p, _: coverage(p),
+    "directionality": lambda p, _: directionality(p),
+    "stage_balance": lambda p, _: stage_balance(p),
+    "instrument_mix": lambda p, _: instrument_mix(p),
+    "diversity": lambda p, _: diversity(p),
+    "coherence": lambda p, _: coherence(p),
+    "spatial_equity": lambda p, level: spatial_equity(p, level),
+    "drift": lambda p, _: drift(p, "year"),
+}
+
+
+def single_analysis(
+    session: Session, key: int | str, analysis: AnalysisName, *, level: SpatialLevel = "country"
+) -> dict[str, Any]:
+    """One analysis of the mission's portfolio, the same figures as in
+    :func:`portfolio_analysis`, without running the others (``findings`` needs them all)."""
+    mission, portfolio, notes = mission_portfolio(session, key)
+    head = {
+        "mission": {"id": mission.id, "slug": mission.slug, "title": mission.title},
+        "currency": portfolio.currency,
+        "notes": notes,
+    }
+    if analysis == "findings":
+        done = analyses(portfolio, level=level)
+        ranked = findings(portfolio, spatial=done.spatial, analyses=done.findings_input())
+        return {**head, "findings": [f.to_dict() for f in ranked]}
+    return {**head, analysis: _SINGLE[analysis](portfolio, level).to_dict()}

@@ -282,6 +282,106 @@ class Review(Versioned, Base):
     rationale: Mapped[str] = mapped_column(Text, default="")
 
 
+# Experiments (migration 0003): the registry of pilots, their locked plans, assignments
+# and decisions.
+
+
+class Experiment(Versioned, Base):
+    __tablename__ = "experiments"
+    __table_args__ = (UniqueConstraint("mission_id", "slug"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(
+        ForeignKey("missions.id", ondelete="CASCADE"), index=True
+    )
+    objective_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objectives.id", ondelete="SET NULL"), index=True
+    )
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="SET NULL"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(500))
+    question: Mapped[str] = mapped_column(Text)
+    hypothesis: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str] = mapped_column(String(16))
+    design: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str] = mapped_column(String(200))
+    instrument: Mapped[str | None] = mapped_column(String(16))
+    call: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    randomised_plan: Mapped[int | None] = mapped_column(Integer)
+    last_analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ExperimentPlanVersion(Base):
+    """A locked plan: immutable, numbered, with its content hash and time."""
+
+    __tablename__ = "experiment_plans"
+    __table_args__ = (UniqueConstraint("experiment_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    locked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ExperimentAssignment(Base):
+    __tablename__ = "experiment_assignments"
+    __table_args__ = (UniqueConstraint("experiment_id", "unit"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    unit: Mapped[str] = mapped_column(String(200))
+    arm: Mapped[str] = mapped_column(String(80))
+    stratum: Mapped[str | None] = mapped_column(String(200))
+    cluster: Mapped[str | None] = mapped_column(String(200))
+
+
+class ExperimentDecision(Base):
+    """The end of an analysed experiment: scale, iterate or stop, who, and what was learnt."""
+
+    __tablename__ = "experiment_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    plan_number: Mapped[int | None] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(500))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    learning: Mapped[str] = mapped_column(Text)
+    deviations: Mapped[list[str]] = mapped_column(JSON)
+    analysis: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+# Mapping (migration 0004): suggestions a reviewer rejected, never suggested again.
+class MappingRejection(Base):
+    __tablename__ = "mapping_rejections"
+    __table_args__ = (UniqueConstraint("activity_id", "objective_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    objective_id: Mapped[int] = mapped_column(
+        ForeignKey("objectives.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float | None] = mapped_column(Float)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
 # --- who may see and change what (docs/access.md) ------------------------------------------
 
 

@@ -1,0 +1,203 @@
+"""Experiment routes: the registry (register, lock, randomise, analyse, decide) and the
+stateless statistics (A/B summary, design). Thin: each route calls one service or engine
+function; service errors become 422/404/409/412 through ``api/errors.py``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.resources import IfMatch, expected_version
+from missionkit.domain.problems import InvalidInput
+from missionkit.experiments import ab, design
+from missionkit.experiments.types import ExperimentInputError, to_plain
+from missionkit.services import experiments as svc
+from missionkit.store.db import Database
+
+Summary = Annotated[
+    dict[str, Any],
+    Body(
+        description='{"control": "A", "alpha": 0.05, "arms": {"A": {"n": 3407, "sum": 1396.87, '
+        '"sum_squares": 52377.9}, "B": {"n": 3461, "successes": 468}}}: each arm has n and '
+        "either sum and sum_squares (a mean metric) or successes (a proportion).",
+    ),
+]
+
+
+class DesignRequest(BaseModel):
+    """Give two of effect, n_control and power; the third is solved."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: Literal["mean", "proportion"]
+    effect: float | None = None
+    n_control: float | None = Field(default=None, gt=0)
+    power: float | None = None
+    sd: float | None = Field(default=None, description="outcome standard deviation (means)")
+    baseline: float | None = Field(default=None, description="control proportion")
+    alpha: float = 0.05
+    ratio: float = 1.0
+    icc: float = 0.0
+    cluster_size: float = 1.0
+
+
+def _engine(e: ExperimentInputError) -> InvalidInput:
+    return InvalidInput.one(e.field, e.message)
+
+
+def experiments_router(db: Database) -> APIRouter:
+    router = APIRouter(tags=["experiments"])
+
+    @router.post(
+        "/api/missions/{key}/experiments",
+        status_code=201,
+        summary="Register an experiment",
+        description="Question, hypothesis, stage, design, unit and a draft plan (arms, "
+        "metrics, MDE, planned sample). `key` is the mission's id or slug.",
+    )
+    def create(
+        key: str, payload: svc.ExperimentCreate, request: Request, response: Response
+    ) -> Any:
+        with db.transaction() as session:
+            item = svc.create_experiment(session, key, payload.model_dump(mode="json"))
+        response.headers["Location"] = str(
+            request.url_for("get_experiment", experiment_id=item["id"])
+        )
+        response.headers["ETag"] = f'"{item["version"]}"'
+        return item
+
+    @router.get("/api/missions/{key}/experiments", summary="The mission's experiments")
+    def list_(key: str) -> Any:
+        with db.reading() as session:
+            return FastJSONResponse(svc.list_experiments(session, key))
+
+    @router.get(
+        "/api/missions/{key}/learning",
+        summary="Decisions and learning of the mission's experiments, newest first",
+    )
+    def learning(key: str) -> Any:
+        with db.reading() as session:
+            return FastJSONResponse(svc.mission_learning(session, key))
+
+    @router.post(
+        "/api/experiments/analyze-ab",
+        summary="Analyse an A/B summary (stateless)",
+        description="Every treatment arm against the control: absolute and relative effects "
+        "with intervals and p-values (Welch, delta method), Bayesian chance to win and "
+        "expected loss, sample-ratio check (docs/experiments.md).",
+    )
+    def analyze_ab(summary: Summary) -> Any:
+        try:
+            report = ab.analyse(ab.parse_summary(summary))
+        except ExperimentInputError as e:
+            raise _engine(e) from None
+        return FastJSONResponse(to_plain(report))
+
+    @router.post(
+        "/api/experiments/power",
+        summary="Power, sample size or minimum detectable effect (stateless)",
+    )
+    def power(request: DesignRequest) -> Any:
+        args = request.model_dump(exclude={"metric", "sd", "baseline"})
+        try:
+            if request.metric == "mean":
+                if request.sd is None:
+                    raise InvalidInput.one("sd", "is required for a mean metric")
+                result = design.means(sd=request.sd, **args)
+            else:
+                if request.baseline is None:
+                    raise InvalidInput.one("baseline", "is required for a proportion metric")
+                result = design.proportions(baseline=request.baseline, **args)
+        except ExperimentInputError as e:
+            raise _engine(e) from None
+        return FastJSONResponse({**to_plain(result), "n_total": result.n_total})
+
+    @router.get("/api/experiments/{experiment_id}", summary="One experiment, in full")
+    def get_experiment(experiment_id: int, response: Response) -> Any:
+        with db.reading() as session:
+            item = svc.get_experiment(session, experiment_id)
+        response.headers["ETag"] = f'"{item["version"]}"'
+        return item
+
+    @router.patch(
+        "/api/experiments/{experiment_id}",
+        summary="Change an experiment or its draft plan",
+        description="Locked plan versions never change; lock again for a new version.",
+    )
+    def update(
+        experiment_id: int,
+        payload: svc.ExperimentUpdate,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Any:
+        with db.transaction() as session:
+            item = svc.update_experiment(
+                session,
+                experiment_id,
+                payload.model_dump(mode="json", exclude_unset=True),
+                expected_version(if_match),
+            )
+        response.headers["ETag"] = f'"{item["version"]}"'
+        return item
+
+    @router.post(
+        "/api/experiments/{experiment_id}/lock",
+        summary="Pre-register: lock the draft plan as a new version",
+        description="Stores the plan with the SHA-256 of its canonical JSON and the time. "
+        "Locking an unchanged plan returns the existing version (`created: false`).",
+    )
+    def lock(experiment_id: int, payload: svc.LockRequest, response: Response) -> Any:
+        with db.transaction() as session:
+            item = svc.lock_plan(session, experiment_id, payload.model_dump())
+        response.status_code = 201 if item["created"] else 200
+        return item
+
+    @router.post(
+        "/api/experiments/{experiment_id}/randomise",
+        status_code=201,
+        summary="Assign units to arms (seeded; stratified or clustered per the plan)",
+    )
+    def randomise(experiment_id: int, payload: svc.RandomiseRequest) -> Any:
+        with db.transaction() as session:
+            return svc.randomise_units(session, experiment_id, payload.model_dump())
+
+    @router.get(
+        "/api/experiments/{experiment_id}/assignments.csv",
+        response_class=PlainTextResponse,
+        summary="The assignment as CSV",
+    )
+    def assignments(experiment_id: int) -> Any:
+        with db.reading() as session:
+            text = svc.assignments_csv(session, experiment_id)
+        return PlainTextResponse(
+            text,
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="experiment-{experiment_id}.csv"'
+            },
+        )
+
+    @router.post(
+        "/api/experiments/{experiment_id}/analyse",
+        summary="Analyse results against the locked plan",
+        description="Same summary shape as `analyze-ab`; control, alpha and weights default "
+        "to the plan's. The answer names the plan version (number and hash) and every "
+        "deviation from it.",
+    )
+    def analyse(experiment_id: int, summary: Summary) -> Any:
+        with db.transaction() as session:
+            return FastJSONResponse(svc.analyse_experiment(session, experiment_id, summary))
+
+    @router.post(
+        "/api/experiments/{experiment_id}/decisions",
+        status_code=201,
+        summary="Record the decision (scale, iterate, stop), who took it and the learning",
+    )
+    def decide(experiment_id: int, payload: svc.DecisionCreate) -> Any:
+        with db.transaction() as session:
+            return svc.record_decision(session, experiment_id, payload.model_dump(mode="json"))
+
+    return router
