@@ -23,12 +23,13 @@ from sqlalchemy import select
 
 from missionkit.api.app import create_app
 from missionkit.api.auth import RouteRule, route_table
-from missionkit.services import accounts, roles, tokens
+from missionkit.services import accounts, experiments, roles, tokens
 from missionkit.services.transfer import import_document
 from missionkit.store import tables as t
 from missionkit.store.db import Database
 from missionkit.store.migrate import upgrade
 from tests.factories import document, variant, write
+from tests.test_experiment_registry import EXPERIMENT
 
 ROLES = ("anonymous", "stranger", "viewer", "contributor", "editor", "owner", "admin")
 READERS = {"viewer", "contributor", "editor", "owner", "admin"}
@@ -71,7 +72,12 @@ def _prepare(folder: Path) -> World:
             headers[role] = {"Authorization": f"Bearer {secret}"}
         roles.grant(s, "stranger", "open-data", "owner")
         roles.attach(s, "contributor", a0)
+        experiment = experiments.create_experiment(s, "clean-air", EXPERIMENT)
+        experiments.lock_plan(s, experiment["id"], {"locked_by": "Ana"})
+        units = [{"unit": f"u{i}", "stratum": "ab"[i % 2]} for i in range(20)]
+        experiments.randomise_units(s, experiment["id"], {"seed": 7, "units": units})
         ids = _ids(s)
+        ids["experiment"] = experiment["id"]
         hidden = _hidden(s, ids["mission"])
     db.dispose()
     return World(path, headers, ids, hidden)
@@ -198,6 +204,22 @@ def _crud_case(path: str, method: str, resource: str, ids: dict[str, Any]) -> Ca
 MISSION_VIEWS = ("map", "status", "portfolio")
 
 
+def _experiment_case(path: str, method: str, ids: dict[str, Any]) -> Case:
+    concrete = path.replace("{key}", "clean-air").replace("{experiment_id}", str(ids["experiment"]))
+    if path in ("/api/experiments/analyze-ab", "/api/experiments/power"):
+        return Case(method, path, None, frozenset(ROLES), False)  # calculators
+    if method == "GET":
+        return Case(method, concrete, None, frozenset(READERS), False)
+    body: dict[str, Any] = {}
+    if path == "/api/missions/{key}/experiments":
+        body = {**EXPERIMENT, "slug": "second"}
+    elif path.endswith("/lock"):
+        body = {"locked_by": "Ana"}
+    elif path == "/api/experiments/{experiment_id}":
+        body = {"title": "Renamed"}
+    return Case(method, concrete, body, frozenset(EDITORS), True)
+
+
 def _case(path: str, method: str, ids: dict[str, Any]) -> Case:
     """Classify a route; one this function does not know fails the suite."""
     parts = path.strip("/").split("/")
@@ -213,6 +235,8 @@ def _case(path: str, method: str, ids: dict[str, Any]) -> Case:
         return Case(method, "/api/missions/clean-air/audit", None, frozenset(EDITORS), False)
     if path == "/api/audit":
         return Case(method, path, None, frozenset({"admin"}), False)
+    if (parts[0] == "api" and "experiments" in parts) or path.endswith("/learning"):
+        return _experiment_case(path, method, ids)
     if len(parts) == 4 and parts[:2] == ["api", "missions"] and parts[3] in MISSION_VIEWS:
         return Case(method, f"/api/missions/clean-air/{parts[3]}", None, frozenset(READERS), False)
     if parts[0] == "api" and parts[1] in CHANGE and len(parts) <= 3:

@@ -9,13 +9,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
+from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
 from missionkit.api.resources import IfMatch, expected_version
+from missionkit.domain.access import Action, Actor
 from missionkit.domain.problems import InvalidInput
 from missionkit.experiments import ab, design
 from missionkit.experiments.types import ExperimentInputError, to_plain
+from missionkit.services import access
 from missionkit.services import experiments as svc
+from missionkit.services.maps import mission_id_for
 from missionkit.store.db import Database
 
 Summary = Annotated[
@@ -48,42 +53,66 @@ def _engine(e: ExperimentInputError) -> InvalidInput:
     return InvalidInput.one(e.field, e.message)
 
 
+def _on_mission(session: Session, actor: Actor, key: str, action: Action) -> None:
+    mission_id = mission_id_for(session, key)
+    access.require(actor, action, access.target(session, mission_id), "mission")
+
+
+def _on_experiment(session: Session, actor: Actor, experiment_id: int, action: Action) -> None:
+    mission_id = svc.experiment_mission(session, experiment_id)
+    access.require(actor, action, access.target(session, mission_id), "experiment")
+
+
 def experiments_router(db: Database) -> APIRouter:
     router = APIRouter(tags=["experiments"])
 
     @router.post(
         "/api/missions/{key}/experiments",
         status_code=201,
+        openapi_extra=rule("write"),
         summary="Register an experiment",
         description="Question, hypothesis, stage, design, unit and a draft plan (arms, "
         "metrics, MDE, planned sample). `key` is the mission's id or slug.",
     )
     def create(
-        key: str, payload: svc.ExperimentCreate, request: Request, response: Response
+        key: str,
+        payload: svc.ExperimentCreate,
+        request: Request,
+        response: Response,
+        actor: Actor = Who,
     ) -> Any:
         with db.transaction() as session:
-            item = svc.create_experiment(session, key, payload.model_dump(mode="json"))
+            _on_mission(session, actor, key, "edit")
+            item = svc.create_experiment(session, key, payload.model_dump(mode="json"), actor)
         response.headers["Location"] = str(
             request.url_for("get_experiment", experiment_id=item["id"])
         )
         response.headers["ETag"] = f'"{item["version"]}"'
         return item
 
-    @router.get("/api/missions/{key}/experiments", summary="The mission's experiments")
-    def list_(key: str) -> Any:
+    @router.get(
+        "/api/missions/{key}/experiments",
+        openapi_extra=rule("read"),
+        summary="The mission's experiments",
+    )
+    def list_(key: str, actor: Actor = Who) -> Any:
         with db.reading() as session:
+            _on_mission(session, actor, key, "read")
             return FastJSONResponse(svc.list_experiments(session, key))
 
     @router.get(
         "/api/missions/{key}/learning",
+        openapi_extra=rule("read"),
         summary="Decisions and learning of the mission's experiments, newest first",
     )
-    def learning(key: str) -> Any:
+    def learning(key: str, actor: Actor = Who) -> Any:
         with db.reading() as session:
+            _on_mission(session, actor, key, "read")
             return FastJSONResponse(svc.mission_learning(session, key))
 
     @router.post(
         "/api/experiments/analyze-ab",
+        openapi_extra=rule("public"),  # a calculator: reads and stores nothing
         summary="Analyse an A/B summary (stateless)",
         description="Every treatment arm against the control: absolute and relative effects "
         "with intervals and p-values (Welch, delta method), Bayesian chance to win and "
@@ -98,6 +127,7 @@ def experiments_router(db: Database) -> APIRouter:
 
     @router.post(
         "/api/experiments/power",
+        openapi_extra=rule("public"),  # a calculator: reads and stores nothing
         summary="Power, sample size or minimum detectable effect (stateless)",
     )
     def power(request: DesignRequest) -> Any:
@@ -115,15 +145,21 @@ def experiments_router(db: Database) -> APIRouter:
             raise _engine(e) from None
         return FastJSONResponse({**to_plain(result), "n_total": result.n_total})
 
-    @router.get("/api/experiments/{experiment_id}", summary="One experiment, in full")
-    def get_experiment(experiment_id: int, response: Response) -> Any:
+    @router.get(
+        "/api/experiments/{experiment_id}",
+        openapi_extra=rule("read"),
+        summary="One experiment, in full",
+    )
+    def get_experiment(experiment_id: int, response: Response, actor: Actor = Who) -> Any:
         with db.reading() as session:
+            _on_experiment(session, actor, experiment_id, "read")
             item = svc.get_experiment(session, experiment_id)
         response.headers["ETag"] = f'"{item["version"]}"'
         return item
 
     @router.patch(
         "/api/experiments/{experiment_id}",
+        openapi_extra=rule("write"),
         summary="Change an experiment or its draft plan",
         description="Locked plan versions never change; lock again for a new version.",
     )
@@ -132,45 +168,56 @@ def experiments_router(db: Database) -> APIRouter:
         payload: svc.ExperimentUpdate,
         response: Response,
         if_match: IfMatch = None,
+        actor: Actor = Who,
     ) -> Any:
         with db.transaction() as session:
+            _on_experiment(session, actor, experiment_id, "edit")
             item = svc.update_experiment(
                 session,
                 experiment_id,
                 payload.model_dump(mode="json", exclude_unset=True),
                 expected_version(if_match),
+                actor,
             )
         response.headers["ETag"] = f'"{item["version"]}"'
         return item
 
     @router.post(
         "/api/experiments/{experiment_id}/lock",
+        openapi_extra=rule("write"),
         summary="Pre-register: lock the draft plan as a new version",
         description="Stores the plan with the SHA-256 of its canonical JSON and the time. "
         "Locking an unchanged plan returns the existing version (`created: false`).",
     )
-    def lock(experiment_id: int, payload: svc.LockRequest, response: Response) -> Any:
+    def lock(
+        experiment_id: int, payload: svc.LockRequest, response: Response, actor: Actor = Who
+    ) -> Any:
         with db.transaction() as session:
-            item = svc.lock_plan(session, experiment_id, payload.model_dump())
+            _on_experiment(session, actor, experiment_id, "edit")
+            item = svc.lock_plan(session, experiment_id, payload.model_dump(), actor=actor)
         response.status_code = 201 if item["created"] else 200
         return item
 
     @router.post(
         "/api/experiments/{experiment_id}/randomise",
         status_code=201,
+        openapi_extra=rule("write"),
         summary="Assign units to arms (seeded; stratified or clustered per the plan)",
     )
-    def randomise(experiment_id: int, payload: svc.RandomiseRequest) -> Any:
+    def randomise(experiment_id: int, payload: svc.RandomiseRequest, actor: Actor = Who) -> Any:
         with db.transaction() as session:
-            return svc.randomise_units(session, experiment_id, payload.model_dump())
+            _on_experiment(session, actor, experiment_id, "edit")
+            return svc.randomise_units(session, experiment_id, payload.model_dump(), actor)
 
     @router.get(
         "/api/experiments/{experiment_id}/assignments.csv",
         response_class=PlainTextResponse,
+        openapi_extra=rule("read"),
         summary="The assignment as CSV",
     )
-    def assignments(experiment_id: int) -> Any:
+    def assignments(experiment_id: int, actor: Actor = Who) -> Any:
         with db.reading() as session:
+            _on_experiment(session, actor, experiment_id, "read")
             text = svc.assignments_csv(session, experiment_id)
         return PlainTextResponse(
             text,
@@ -182,22 +229,28 @@ def experiments_router(db: Database) -> APIRouter:
 
     @router.post(
         "/api/experiments/{experiment_id}/analyse",
+        openapi_extra=rule("write"),
         summary="Analyse results against the locked plan",
         description="Same summary shape as `analyze-ab`; control, alpha and weights default "
         "to the plan's. The answer names the plan version (number and hash) and every "
         "deviation from it.",
     )
-    def analyse(experiment_id: int, summary: Summary) -> Any:
+    def analyse(experiment_id: int, summary: Summary, actor: Actor = Who) -> Any:
         with db.transaction() as session:
-            return FastJSONResponse(svc.analyse_experiment(session, experiment_id, summary))
+            _on_experiment(session, actor, experiment_id, "edit")
+            result = svc.analyse_experiment(session, experiment_id, summary, actor)
+        return FastJSONResponse(result)
 
     @router.post(
         "/api/experiments/{experiment_id}/decisions",
         status_code=201,
+        openapi_extra=rule("write"),
         summary="Record the decision (scale, iterate, stop), who took it and the learning",
     )
-    def decide(experiment_id: int, payload: svc.DecisionCreate) -> Any:
+    def decide(experiment_id: int, payload: svc.DecisionCreate, actor: Actor = Who) -> Any:
         with db.transaction() as session:
-            return svc.record_decision(session, experiment_id, payload.model_dump(mode="json"))
+            _on_experiment(session, actor, experiment_id, "edit")
+            payload_json = payload.model_dump(mode="json")
+            return svc.record_decision(session, experiment_id, payload_json, actor)
 
     return router

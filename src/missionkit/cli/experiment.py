@@ -17,24 +17,20 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from missionkit.cli.common import DatabaseOption, cli_actor, err, open_db, out
 from missionkit.domain.problems import InvalidInput
 from missionkit.experiments import ab, design, did
 from missionkit.experiments.plot import event_study_svg
 from missionkit.experiments.types import Estimate, ExperimentInputError, to_plain
 from missionkit.services import experiments as svc
 from missionkit.services.errors import Conflict, NotFound
-from missionkit.services.setup import open_database
-from missionkit.store.db import Database, resolve_url
 
 experiment_app = typer.Typer(
     help="Experiments: analyse A/B results and policy changes, plan sample sizes.",
     no_args_is_help=True,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 ExistingFile = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, show_default=False)
@@ -435,25 +431,6 @@ def power_command(
     _notes(result.warnings, result.assumptions)
 
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        "-d",
-        help="SQLAlchemy URL or SQLite file path [env: MISSIONKIT_DATABASE_URL; "
-        "default: missionkit.sqlite]",
-        show_default=False,
-    ),
-]
-
-
-def _database(database: str | None) -> Database:
-    try:
-        return open_database(database)
-    except Exception as e:  # the URL or server is wrong: say which, not a traceback
-        _fail(f"cannot open database {resolve_url(database)}: {e}")
-
-
 def _service_error(e: Exception) -> NoReturn:
     if isinstance(e, InvalidInput):
         for problem in e.problems:
@@ -496,10 +473,12 @@ def randomise_command(
                 rows.append(item)
     except UnicodeDecodeError as e:
         _fail(f"{units}: not UTF-8 text ({e})")
-    db = _database(database)
+    db = open_db(database)
     try:
         with db.transaction() as session:
-            result = svc.randomise_units(session, experiment, {"seed": seed, "units": rows})
+            result = svc.randomise_units(
+                session, experiment, {"seed": seed, "units": rows}, cli_actor()
+            )
         with db.reading() as session:
             text = svc.assignments_csv(session, experiment)
     except (InvalidInput, NotFound, Conflict) as e:
@@ -525,7 +504,7 @@ def learning_command(
     as_json: JsonFlag = False,
 ) -> None:
     """The mission's learning log: each decided experiment, the decision, who, and the learning."""
-    db = _database(database)
+    db = open_db(database)
     try:
         with db.reading() as session:
             log = svc.mission_learning(session, mission)

@@ -20,10 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from missionkit.domain.access import Actor, system_actor
 from missionkit.domain.problems import problems_from
 from missionkit.experiments import ab, clustered, randomise
 from missionkit.experiments.plan import ExperimentPlan, content_hash
 from missionkit.experiments.types import ExperimentInputError, to_plain
+from missionkit.services import audit
 from missionkit.services.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from missionkit.services.maps import mission_id_for
 from missionkit.store import tables as t
@@ -115,6 +117,31 @@ def _experiment(session: Session, experiment_id: int, *, lock: bool = False) -> 
     if found is None:
         raise NotFound(f"no experiment {experiment_id}")
     return found
+
+
+def experiment_mission(session: Session, experiment_id: int) -> int:
+    """The mission an experiment belongs to (access rules are per mission)."""
+    return _experiment(session, experiment_id).mission_id
+
+
+def _audit(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    e: t.Experiment,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        action,
+        "experiments",
+        e.id,
+        e.mission_id,
+        before,
+        after,
+    )
 
 
 def _latest_plan(session: Session, experiment_id: int) -> t.ExperimentPlanVersion | None:
@@ -233,7 +260,9 @@ def _resolve_links(
     return objective_id, activity_id
 
 
-def create_experiment(session: Session, mission_key: int | str, payload: Any) -> dict[str, Any]:
+def create_experiment(
+    session: Session, mission_key: int | str, payload: Any, actor: Actor | None = None
+) -> dict[str, Any]:
     """Register an experiment under a mission, with its draft plan."""
     data = _parse(ExperimentCreate, payload)
     mission_id = mission_id_for(session, mission_key)
@@ -263,7 +292,9 @@ def create_experiment(session: Session, mission_key: int | str, payload: Any) ->
     )
     session.add(e)
     session.flush()
-    return _public(session, e)
+    created = _public(session, e)
+    _audit(session, actor, "create", e, None, created)
+    return created
 
 
 def list_experiments(session: Session, mission_key: int | str) -> list[dict[str, Any]]:
@@ -279,7 +310,11 @@ def get_experiment(session: Session, experiment_id: int) -> dict[str, Any]:
 
 
 def update_experiment(
-    session: Session, experiment_id: int, payload: Any, expected_version: int | None = None
+    session: Session,
+    experiment_id: int,
+    payload: Any,
+    expected_version: int | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Change registry fields or the draft plan (optimistic concurrency on ``version``)."""
     e = _experiment(session, experiment_id, lock=True)
@@ -291,15 +326,23 @@ def update_experiment(
         raise Conflict("the experiment is analysed: register a new experiment to change the plan")
     if data.plan is not None:  # store the whole plan, defaults filled, as locking hashes it
         changes["plan"] = data.plan.model_dump(mode="json")
+    before = _public(session, e)
     for key, value in changes.items():
         setattr(e, key, value)
     e.version += 1
     session.flush()
-    return _public(session, e)
+    after = _public(session, e)
+    _audit(session, actor, "update", e, before, after)
+    return after
 
 
 def lock_plan(
-    session: Session, experiment_id: int, payload: Any, *, now: dt.datetime | None = None
+    session: Session,
+    experiment_id: int,
+    payload: Any,
+    *,
+    now: dt.datetime | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Pre-register the current draft plan as a new immutable version.
 
@@ -331,10 +374,14 @@ def lock_plan(
         e.status = "registered"
     e.version += 1
     session.flush()
-    return {**_plan_public(version), "created": True}
+    locked = {**_plan_public(version), "created": True}
+    _audit(session, actor, "lock", e, None, locked)
+    return locked
 
 
-def randomise_units(session: Session, experiment_id: int, payload: Any) -> dict[str, Any]:
+def randomise_units(
+    session: Session, experiment_id: int, payload: Any, actor: Actor | None = None
+) -> dict[str, Any]:
     """Assign units to arms by the latest locked plan (seeded, stratified or clustered).
 
     An experiment is randomised once: re-drawing until the split looks good would defeat
@@ -365,7 +412,7 @@ def randomise_units(session: Session, experiment_id: int, payload: Any) -> dict[
     e.seed, e.randomised_plan, e.status = request.seed, latest.number, "randomised"
     e.version += 1
     session.flush()
-    return {
+    drawn = {
         "plan": latest.number,
         "seed": result.seed,
         "method": result.method,
@@ -374,6 +421,8 @@ def randomise_units(session: Session, experiment_id: int, payload: Any) -> dict[
         "sample_ratio_p_value": result.srm.p_value,
         "warnings": list(result.warnings),
     }
+    _audit(session, actor, "randomise", e, None, drawn)
+    return drawn
 
 
 ASSIGNMENT_COLUMNS = ("unit", "arm", "stratum", "cluster", "experiment", "plan", "seed")
@@ -446,7 +495,9 @@ def _deviations(
     return out
 
 
-def analyse_experiment(session: Session, experiment_id: int, summary: Any) -> dict[str, Any]:
+def analyse_experiment(
+    session: Session, experiment_id: int, summary: Any, actor: Actor | None = None
+) -> dict[str, Any]:
     """Analyse an A/B summary against the latest locked plan and keep the result.
 
     The summary has the CLI's shape (``arms`` with ``n`` and ``sum``/``sum_squares`` or
@@ -495,6 +546,7 @@ def analyse_experiment(session: Session, experiment_id: int, summary: Any) -> di
     e.status = "analysed" if e.status != "decided" else e.status
     e.version += 1
     session.flush()
+    _audit(session, actor, "analyse", e, None, {"analysis": result})
     return result
 
 
@@ -572,7 +624,9 @@ def _from_outcomes(
     return doc, results
 
 
-def record_decision(session: Session, experiment_id: int, payload: Any) -> dict[str, Any]:
+def record_decision(
+    session: Session, experiment_id: int, payload: Any, actor: Actor | None = None
+) -> dict[str, Any]:
     """Close an analysed experiment with a decision, who took it and the learning."""
     data = _parse(DecisionCreate, payload)
     e = _experiment(session, experiment_id, lock=True)
@@ -592,7 +646,9 @@ def record_decision(session: Session, experiment_id: int, payload: Any) -> dict[
     e.status = "decided"
     e.version += 1
     session.flush()
-    return _decision_public(d)
+    decided = _decision_public(d)
+    _audit(session, actor, "decide", e, None, decided)
+    return decided
 
 
 def mission_learning(session: Session, mission_key: int | str) -> list[dict[str, Any]]:
