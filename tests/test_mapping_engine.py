@@ -227,6 +227,14 @@ def test_reviewer_decisions_move_scores_the_right_way() -> None:
     assert after[1] > before[1]  # "schools" was accepted
 
 
+def test_an_empty_text_gets_no_similarity() -> None:
+    mapper = Mapper(sdg_taxonomy())
+    feats = mapper.features(["", "   ", "Malaria vaccine"])
+    assert not feats.similarity[:2].any()
+    assert feats.similarity[2].max() > 0
+    assert mapper.map(["", "x"])[0].labels == ()
+
+
 def test_mapping_is_streamed_in_batches() -> None:
     mapper = Mapper(sdg_taxonomy(), method="keyword")
     records = ((str(i), "school teachers and pupils") for i in range(25))
