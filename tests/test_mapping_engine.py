@@ -24,6 +24,7 @@ from missionkit.mapping import (
 )
 from missionkit.mapping.calibrate import Isotonic, Platt, fit_logistic
 from missionkit.mapping.evaluate import cross_validate, read_labelled_csv
+from missionkit.mapping.query import LeafMatcher, Query
 
 DEV_SET = Path(__file__).parent / "data" / "mapping" / "sdg_dev.csv"
 
@@ -83,6 +84,39 @@ def test_or_and_not_laws(tokens: list[str]) -> None:
     assert (parse("water OR energy").match(text) is not None) == (a or b)
     assert (parse("water AND energy").match(text) is not None) == (a and b)
     assert (parse("water NOT energy").match(text) is not None) == (a and not b)
+
+
+def _naive_hits(query: Query, tokens: list[str]) -> set[int]:
+    """Reference matcher: try every leaf at every position, straight from the definition."""
+
+    def part_ok(token: str, part: tuple[str, bool]) -> bool:
+        word, prefix = part
+        return token.startswith(word) if prefix else token == word
+
+    found = set()
+    for li, leaf in enumerate(query.leaves):
+        n = len(leaf.parts)
+        for start in range(len(tokens) - n + 1):
+            if all(part_ok(tokens[start + k], leaf.parts[k]) for k in range(n)):
+                found.add(li)
+    return found
+
+
+_VOCAB = ["water", "waters", "wastewater", "solar", "solarpunk", "energy", "sol", "health"]
+_PATTERNS = ["water", "water*", "solar*", "energy", "health*", "was*"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_VOCAB), max_size=12),
+    st.lists(st.lists(st.sampled_from(_PATTERNS), min_size=1, max_size=3), min_size=1, max_size=4),
+)
+def test_fast_matcher_agrees_with_the_naive_reference(
+    tokens: list[str], leaves: list[list[str]]
+) -> None:
+    source = " OR ".join(f'"{" ".join(p)}"' if len(p) > 1 else p[0] for p in leaves)
+    query = parse(source)
+    assert LeafMatcher([query]).hits(tokens)[0] == _naive_hits(query, tokens)
 
 
 # -- taxonomies -------------------------------------------------------------------------
@@ -225,6 +259,14 @@ def test_reviewer_decisions_move_scores_the_right_way() -> None:
     after = learned.probabilities(learned.features(new, keep_embeddings=True))[0]
     assert after[0] < before[0]  # "research" was rejected for such texts
     assert after[1] > before[1]  # "schools" was accepted
+
+
+def test_an_empty_text_gets_no_similarity() -> None:
+    mapper = Mapper(sdg_taxonomy())
+    feats = mapper.features(["", "   ", "Malaria vaccine"])
+    assert not feats.similarity[:2].any()
+    assert feats.similarity[2].max() > 0
+    assert mapper.map(["", "x"])[0].labels == ()
 
 
 def test_mapping_is_streamed_in_batches() -> None:

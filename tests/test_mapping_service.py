@@ -245,3 +245,14 @@ def test_cli_map_against_a_stored_missions_objectives(stored: Database, tmp_path
     ]
     missing = CliRunner().invoke(cli, [*args[:3], "mission:nope", "-d", stored.url])
     assert missing.exit_code == 2 and "no mission 'nope'" in _said(missing.output)
+
+
+def test_cli_resume_refuses_an_output_of_another_input(tmp_path: Path) -> None:
+    source = _csv(tmp_path / "in.csv", [{"id": str(i), "text": "school"} for i in range(3)])
+    out = tmp_path / "out.csv"
+    out.write_text("id,labels,scores\nzz,4,0.900\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["map", str(source), "-o", str(out), "--resume"])
+    assert result.exit_code == 2 and "belongs to another input" in _said(result.output)
+    out.write_text("something else\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["map", str(source), "-o", str(out), "--resume"])
+    assert result.exit_code == 2 and "not an output of 'missionkit map'" in _said(result.output)

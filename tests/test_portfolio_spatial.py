@@ -134,3 +134,11 @@ def test_scaling_budgets_leaves_shares_and_indices_unchanged(factor: float) -> N
     assert s.theil is not None and base.theil is not None
     assert s.theil.total == approx(base.theil.total)
     assert gini([1, 2, 3]) == approx(gini([1 * factor, 2 * factor, 3 * factor]))
+
+
+def test_top_regions_name_only_funded_regions() -> None:
+    # The top 100 % of four regions are all four, but FRK2 received nothing: naming it
+    # among "the regions that receive the funding" would mislead a board.
+    s = spatial_equity(small_portfolio(), "nuts2", top_fraction=1.0)
+    assert s.top_regions == ("DE21", "DE22", "FR10")
+    assert s.top_share == approx(1.0)

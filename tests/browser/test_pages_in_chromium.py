@@ -83,6 +83,7 @@ def test_an_invalid_form_shows_the_error_beside_the_field(page: Any) -> None:
     assert page.locator("#f-title").input_value() == MISSION_FORM["title"]
     assert page.locator("#f-statement").input_value() == MISSION_FORM["statement"]
     assert page.locator("#f-sectors").input_value() == "transport, health"
+    assert _axe_serious(page) == []
     # The summary's link takes the keyboard to the field.
     page.locator(".error-summary a", has_text="Deadline").click()
     assert page.evaluate("document.activeElement.id") == "f-deadline"

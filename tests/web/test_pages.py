@@ -99,6 +99,8 @@ def test_mission_form_creates_and_edits(client: TestClient) -> None:
     }
     response = client.post("/missions/new", data=form, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/missions/clean-air"
+    empty = client.get("/missions/clean-air")
+    assert empty.status_code == 200 and "No indicators yet" in empty.text
     stored = client.get("/api/missions/1").json()
     assert stored["regions"] == ["DE", "FR10"] and stored["sectors"] == ["transport", "health"]
     assert stored["owner"] is None and stored["level"] == "national"

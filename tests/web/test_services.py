@@ -48,6 +48,13 @@ def test_objectives_served_weighs_by_contribution(db: Database, demo: dict[str, 
     order = list(served)
     assert order.index("traffic") < order.index("buses")
     assert served["buses"]["depth"] == 1 and served["traffic"]["depth"] == 0
+    # "traffic" has no activity of its own; with its sub-objective it has all three.
+    assert served["traffic"]["activities"] == 0
+    assert served["traffic"]["with_children"] == {
+        "activities": 3,
+        "budget": Decimal("1500000.30"),
+    }
+    assert "with_children" not in served["buses"]
 
 
 def test_regional_spread_splits_multi_region_budgets(db: Database, demo: dict[str, Any]) -> None:

@@ -377,16 +377,30 @@ def portfolio_report(
         Path | None,
         typer.Option("--output", "-o", help="File to write [default: standard output]."),
     ] = None,
+    level: Annotated[
+        str,
+        typer.Option(
+            "--level",
+            help="Where spatial equity is measured: country, nuts1, nuts2, nuts3, subdivision "
+            "(regions need populations at that level).",
+        ),
+    ] = "country",
 ) -> None:
-    """A report a board can read: headline findings first, then the tables."""
+    """A report a board can read: headline findings first, then charts and tables."""
+    from missionkit.portfolio.types import SPATIAL_LEVELS
+
     if format not in REPORT_FORMATS:
         raise typer.BadParameter(
             f"must be one of {', '.join(REPORT_FORMATS)}", param_hint="--format"
         )
+    if level not in SPATIAL_LEVELS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(SPATIAL_LEVELS)}", param_hint="--level"
+        )
     db = _open(database)
-    with db.reading() as session:
+    with db.reading() as session, err.status("Analysing the portfolio ..."):
         try:
-            report = portfolio.portfolio_analysis(session, mission)
+            report = portfolio.portfolio_analysis(session, mission, level=level)
         except NotFound as e:
             err.print(f"[red]{e}[/red]")
             raise typer.Exit(1) from None

@@ -85,7 +85,7 @@ class StaticEmbedder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         vocab = self.table.shape[0]
         for start in range(0, len(texts), self.batch_size):
-            chunk = list(texts[start : start + self.batch_size])
+            chunk = [t.strip() for t in texts[start : start + self.batch_size]]
             encodings = self.tokenizer.encode_batch(chunk, add_special_tokens=False)
             token_ids = [e.ids for e in encodings]
             lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=len(chunk))

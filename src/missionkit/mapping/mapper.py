@@ -305,7 +305,10 @@ class Mapper:
 
     def _centred(self, vectors: Matrix) -> Matrix:
         assert self.center is not None
-        return normalise((vectors - self.center).astype(np.float32))
+        empty = ~vectors.any(axis=1)  # texts without a single token stay at zero
+        out = normalise((vectors - self.center).astype(np.float32))
+        out[empty] = 0.0
+        return out
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         """Texts in the mapper's embedding space (centred and normalised)."""

@@ -290,7 +290,7 @@ def spatial_equity(
                           if x.left_behind),
         left_behind_fraction=fraction,
         top_fraction=top_fraction,
-        top_regions=tuple(x.code for x in ranked),
+        top_regions=tuple(x.code for x in ranked if x.funding > 0),  # unfunded ties say nothing
         top_share=share(sum(x.funding for x in ranked), total_funding),
         capacity_correlation=_spearman(
             [(x.per_capita, x.gdp_per_head) for x in with_people if x.gdp_per_head is not None]

@@ -42,7 +42,7 @@ _FIXED: dict[str, str] = {
 }
 
 WIDTH = 640
-LEFT, RIGHT, TOP, BOTTOM = 170, 24, 56, 48
+LEFT, RIGHT, TOP, BOTTOM = 210, 24, 56, 48
 BAR, GAP = 18, 8
 FONT = 'font-family="system-ui,sans-serif" font-size="12"'
 
@@ -159,7 +159,7 @@ def _bars(chart: Chart) -> str:
     )
     for i, category in enumerate(chart.categories):
         y = TOP + i * (BAR + GAP)
-        label = category if len(category) <= 26 else category[:25] + "…"
+        label = category if len(category) <= 28 else category[:27] + "…"
         out.append(
             f'<text x="{LEFT - 6}" y="{y + BAR - 5}" text-anchor="end">'
             f"<title>{escape(category)}</title>{escape(label)}</text>"
@@ -184,15 +184,21 @@ def _bars(chart: Chart) -> str:
 
 
 def _plot_frame(
-    out: list[str], top: int, plot_h: int, y_ticks: list[float], y_label: str, fmt: str
+    out: list[str],
+    top: int,
+    plot_h: int,
+    y_ticks: list[float],
+    y_label: str,
+    fmt: str,
+    right: float = WIDTH - RIGHT,
 ) -> float:
-    """Horizontal grid lines and y tick labels; returns the pixels per y unit."""
+    """Horizontal grid lines (to ``right``) and y tick labels; returns pixels per y unit."""
     scale = plot_h / y_ticks[-1]
     for t in y_ticks:
         y = top + plot_h - t * scale
         text = f"{t:.0%}" if fmt == "percent" else _fmt(t)
         out.append(
-            f'<line x1="{LEFT}" y1="{y:.2f}" x2="{WIDTH - RIGHT}" y2="{y:.2f}" stroke="#ddd"/>'
+            f'<line x1="{LEFT}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}" stroke="#ddd"/>'
             f'<text x="{LEFT - 6}" y="{y + 4:.2f}" text-anchor="end">{text}</text>'
         )
     out.append(
@@ -249,7 +255,9 @@ def _lorenz(chart: Chart) -> str:
     height = TOP + side + BOTTOM
     out = _head(chart, height)
     ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
-    scale = _plot_frame(out, TOP, side, ticks, "cumulative share of funding", "percent")
+    scale = _plot_frame(
+        out, TOP, side, ticks, "cumulative share of funding", "percent", right=LEFT + side
+    )
     base = TOP + side
     for t in ticks:
         x = LEFT + t * scale

@@ -181,20 +181,26 @@ def portfolio_summary(session: Session, mission_id: int) -> dict[str, Any]:
 
 
 def objectives_served(
-    session: Session, mission_id: int, currency: str | None = None
+    session: Session,
+    mission_id: int,
+    currency: str | None = None,
+    total: Decimal | None = None,
 ) -> list[dict[str, Any]]:
     """Each objective with the activities serving it, their budget and weighted share.
 
     ``weighted_budget`` sums public contribution × contribution weight, so an activity
     that serves an objective half-way counts half; ``share`` is that over the mission's
-    budget in its main currency. Nested objectives keep their parent for display.
+    budget in its main currency (``total``, computed when not given). An objective with
+    sub-objectives also gets ``with_children``: the distinct activities serving it or
+    any of its descendants, and their budget (one query per such objective).
     """
     currency = currency or main_currency(session, mission_id)
-    total = session.scalar(
-        select(_budget()).where(
-            t.Activity.mission_id == mission_id, t.Activity.currency == currency
+    if total is None:
+        total = session.scalar(
+            select(_budget()).where(
+                t.Activity.mission_id == mission_id, t.Activity.currency == currency
+            )
         )
-    )
     budget = func.coalesce(
         case((t.Activity.currency == currency, t.Activity.public_contribution), else_=None), 0
     )
@@ -239,7 +245,31 @@ def objectives_served(
                 "indicators": indicators.get(o.id, 0),
             }
         )
-    return _tree_order(out)
+    ordered = _tree_order(out)
+    children: dict[int, list[int]] = defaultdict(list)
+    for node in ordered:
+        if node["parent_id"] is not None:
+            children[node["parent_id"]].append(node["id"])
+    in_currency = case((t.Activity.currency == currency, t.Activity.public_contribution))
+    for entry in ordered:
+        if not children[entry["id"]]:
+            continue
+        subtree, stack = [], [entry["id"]]
+        while stack:
+            key = stack.pop()
+            subtree.append(key)
+            stack.extend(children[key])
+        count, amount = session.execute(
+            select(func.count(), func.coalesce(func.sum(in_currency), 0)).where(
+                t.Activity.id.in_(
+                    select(t.Contribution.activity_id).where(
+                        t.Contribution.objective_id.in_(subtree)
+                    )
+                )
+            )
+        ).one()
+        entry["with_children"] = {"activities": count, "budget": Decimal(amount or 0)}
+    return ordered
 
 
 def _tree_order(objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -324,11 +354,10 @@ def regional_spread(
                 "per_head": amount / population if population else None,
             }
         )
-        entry = countries.setdefault(
-            country,
-            {"code": country, "name": _country_name(country), "activities": 0, "budget": 0.0,
-             "regions": 0},
-        )  # fmt: skip
+        if country not in countries:
+            countries[country] = {"code": country, "name": _country_name(country),
+                                  "activities": 0, "budget": 0.0, "regions": 0}  # fmt: skip
+        entry = countries[country]
         entry["activities"] += count
         entry["budget"] += amount
         entry["regions"] += 1
@@ -479,7 +508,7 @@ def cockpit(session: Session, key: int | str, today: dt.date) -> dict[str, Any]:
         "progress": result["progress"],
         "overdue": result["overdue"],
         "indicators": cards,
-        "objectives": objectives_served(session, mission_id, currency),
+        "objectives": objectives_served(session, mission_id, currency, summary["budget"]),
         "portfolio": summary,
         "regions": regional_spread(session, mission_id, currency),
         "reviews": recent_reviews(session, mission_id),

@@ -342,14 +342,21 @@ def facets(session: Session, mission_id: int) -> dict[str, Any]:
     """The values each filter can take in this mission, with how many activities have each."""
 
     # One grouped scan gives the instrument, stage and status counts together.
-    counts: dict[str, dict[str | None, int]] = {"instrument": {}, "stage": {}, "status": {}}
-    for instrument, stage, status, n in session.execute(
-        select(t.Activity.instrument, t.Activity.stage, t.Activity.status, func.count())
-        .where(t.Activity.mission_id == mission_id)
-        .group_by(t.Activity.instrument, t.Activity.stage, t.Activity.status)
+    counts: dict[str, dict[str | None, int]] = {
+        "instrument": {}, "stage": {}, "status": {}, "currency": {}
+    }  # fmt: skip
+    a = t.Activity
+    for instrument, stage, status, currency, n in session.execute(
+        select(a.instrument, a.stage, a.status, a.currency, func.count())
+        .where(a.mission_id == mission_id)
+        .group_by(a.instrument, a.stage, a.status, a.currency)
     ):
-        for name, key in (("instrument", instrument), ("stage", stage), ("status", status)):
+        for name, key in (
+            ("instrument", instrument), ("stage", stage), ("status", status),
+            ("currency", currency),
+        ):  # fmt: skip
             counts[name][key] = counts[name].get(key, 0) + n
+    currencies = {c: n for c, n in counts["currency"].items() if c is not None}
 
     def counted(name: str) -> list[tuple[str | None, int]]:
         return sorted(counts[name].items(), key=lambda kv: kv[0] or "")
@@ -384,6 +391,8 @@ def facets(session: Session, mission_id: int) -> dict[str, Any]:
         "region": [(code, n) for code, n in regions],
         "sector": sorted(sector_counts.items()),
         "objective": [(o.id, o.title) for o in objectives],
+        # The currency most activities are in, as the cockpit chooses it.
+        "currency": min(currencies, key=lambda c: (-currencies[c], c)) if currencies else None,
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +335,12 @@ def reject_suggestion(
     return {"rejected": contribution_id, **record}
 
 
+@cache
+def _sdg_mapper(method: Method) -> Mapper:
+    """The SDG mapper is the same for every request: build (and embed prototypes) once."""
+    return Mapper(sdg_taxonomy(), method=method)
+
+
 def map_texts(
     session: Session | None,
     taxonomy_spec: str,
@@ -343,6 +350,8 @@ def map_texts(
     at_least_one: bool = False,
 ) -> list[dict[str, Any]]:
     """Map free texts against a taxonomy (for the API's one-text endpoint)."""
-    taxonomy = resolve_taxonomy(session, taxonomy_spec)
-    mapper = Mapper(taxonomy, method=method)
+    if taxonomy_spec == "sdg":
+        mapper = _sdg_mapper(method)
+    else:
+        mapper = Mapper(resolve_taxonomy(session, taxonomy_spec), method=method)
     return [s.to_dict() for s in mapper.map(list(texts), at_least_one=at_least_one)]

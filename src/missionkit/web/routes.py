@@ -395,7 +395,7 @@ def pages_router(database: Database) -> APIRouter:
             with reading() as session:
                 result = explorer.explore(session, mission["id"], f)
                 options = explorer.facets(session, mission["id"])
-                currency = cockpit.main_currency(session, mission["id"])
+            currency = options["currency"]
 
             def link(**changes: Any) -> str:
                 params = f.query_params(**changes)
