@@ -30,6 +30,7 @@ from missionkit.store.db import Database
 from missionkit.store.migrate import upgrade
 from tests.factories import document, variant, write
 from tests.test_experiment_registry import EXPERIMENT
+from tests.web.page_cases import page_case
 
 ROLES = ("anonymous", "stranger", "viewer", "contributor", "editor", "owner", "admin")
 READERS = {"viewer", "contributor", "editor", "owner", "admin"}
@@ -176,6 +177,7 @@ class Case:
     allowed: frozenset[str]
     writes: bool
     listing: str | None = None  # the resource a list route returns
+    form: bool = False  # the body is sent as an HTML form, not JSON
 
 
 def _crud_case(path: str, method: str, resource: str, ids: dict[str, Any]) -> Case:
@@ -225,8 +227,6 @@ def _case(path: str, method: str, ids: dict[str, Any]) -> Case:
     parts = path.strip("/").split("/")
     if path in ("/healthz", "/docs", "/openapi.json"):
         return Case(method, path, None, frozenset(ROLES), False)
-    if path == "/":
-        return Case(method, path, None, frozenset(ROLES), False, listing="missions")
     if path == "/api/session":
         body = {"username": "viewer", "password": PASSWORD} if method == "POST" else None
         signed_in = frozenset(ROLES[1:]) if method == "DELETE" else frozenset(ROLES)
@@ -241,6 +241,17 @@ def _case(path: str, method: str, ids: dict[str, Any]) -> Case:
         return Case(method, f"/api/missions/clean-air/{parts[3]}", None, frozenset(READERS), False)
     if parts[0] == "api" and parts[1] in CHANGE and len(parts) <= 3:
         return _crud_case(path, method, parts[1], ids)
+    page = page_case(path, method, ids)
+    if page is not None:
+        return Case(
+            method,
+            page.path,
+            page.form,
+            page.allowed,
+            page.writes,
+            listing="missions" if page.listing else None,
+            form=True,
+        )
     raise AssertionError(f"{method} {path}: add this route to the permission matrix")
 
 
@@ -298,8 +309,9 @@ def test_every_role_on_every_route(world: World, tmp_path: Path) -> None:
     restore()
     for case, _route in cases:
         for role in ROLES:
+            body = {"data": case.body} if case.form else {"json": case.body}
             response = client.request(
-                case.method, case.path, json=case.body, headers=world.headers[role]
+                case.method, case.path, headers=world.headers[role], follow_redirects=False, **body
             )
             denied = response.status_code in (401, 403, 404)
             if denied == (role in case.allowed):
