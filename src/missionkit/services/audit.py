@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missionkit.domain.access import Actor
+from missionkit.services.spreadsheet import safe_cell
 from missionkit.store.tables import AuditEntry
 
 COLUMNS = (
@@ -74,21 +75,19 @@ def _public(row: AuditEntry) -> dict[str, Any]:
     return item
 
 
-def _safe_cell(value: Any) -> str:
-    """Text a spreadsheet will not run: a leading = + - @ (or tab/CR) becomes literal."""
+def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, int | float):
-        return str(value)
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return safe_cell(value)
 
 
 def csv_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
     """The entries as CSV text, a line at a time, safe to open in a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    rows = ([_safe_cell(item[c]) for c in COLUMNS] for item in items)
+    rows = ([_cell(item[c]) for c in COLUMNS] for item in items)
     for row in chain([list(COLUMNS)], rows):
         writer.writerow(row)
         yield buffer.getvalue()

@@ -28,6 +28,7 @@ from missionkit.experiments.types import ExperimentInputError, to_plain
 from missionkit.services import audit
 from missionkit.services.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from missionkit.services.maps import mission_id_for
+from missionkit.services.spreadsheet import safe_cell
 from missionkit.store import tables as t
 
 Stage = Literal["mission_definition", "convening", "instrument_choice", "process"]
@@ -442,9 +443,8 @@ def assignments_csv(session: Session, experiment_id: int) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(ASSIGNMENT_COLUMNS)
     for r in rows:
-        writer.writerow(
-            [r.unit, r.arm, r.stratum or "", r.cluster or "", e.slug, e.randomised_plan, e.seed]
-        )
+        cells = [r.unit, r.arm, r.stratum or "", r.cluster or "", e.slug, e.randomised_plan, e.seed]
+        writer.writerow([safe_cell(c) for c in cells])
     return buffer.getvalue()
 
 
