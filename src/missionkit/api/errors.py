@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from missionkit.api.auth import CsrfRefused, Throttled
 from missionkit.domain.problems import InvalidInput
 from missionkit.services.access import Refused
 from missionkit.services.accounts import SignInRefused
 from missionkit.services.errors import Conflict, NotFound, StaleVersion
+from missionkit.web.pages import error_page
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -23,7 +24,9 @@ def path_to_loc(path: str) -> list[str | int]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidInput)
-    async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+    async def invalid(request: Request, exc: InvalidInput) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         detail = [
             {
                 "loc": ["body", *path_to_loc(p.path)],
@@ -36,15 +39,21 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(Conflict)
-    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
+    async def conflict(request: Request, exc: Conflict) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(Refused)
-    async def refused(_: Request, exc: Refused) -> JSONResponse:
+    async def refused(request: Request, exc: Refused) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         if exc.signed_in:
             return JSONResponse({"detail": str(exc)}, status_code=403)
         return JSONResponse(
@@ -52,11 +61,15 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(CsrfRefused)
-    async def csrf(_: Request, exc: CsrfRefused) -> JSONResponse:
+    async def csrf(request: Request, exc: CsrfRefused) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(SignInRefused)
-    async def sign_in_refused(_: Request, exc: SignInRefused) -> JSONResponse:
+    async def sign_in_refused(request: Request, exc: SignInRefused) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         if not exc.throttled or exc.retry_after is None:
             return JSONResponse({"detail": str(exc)}, status_code=401)
         seconds = max(1, round(exc.retry_after.total_seconds()))
@@ -65,14 +78,18 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Throttled)
-    async def throttled(_: Request, exc: Throttled) -> JSONResponse:
+    async def throttled(request: Request, exc: Throttled) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         seconds = max(1, round(exc.retry_after))
         return JSONResponse(
             {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(seconds)}
         )
 
     @app.exception_handler(StaleVersion)
-    async def stale(_: Request, exc: StaleVersion) -> JSONResponse:
+    async def stale(request: Request, exc: StaleVersion) -> Response:
+        if (page := error_page(request, exc)) is not None:  # pages answer in HTML
+            return page
         return JSONResponse(
             {"detail": str(exc), "version": exc.actual},
             status_code=412,

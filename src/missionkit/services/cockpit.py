@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from missionkit.domain.regions import lookup_region
 from missionkit.domain.vocab import STAGES
-from missionkit.services import overview, progress
+from missionkit.services import experiments, overview, progress
 from missionkit.services.errors import NotFound
 from missionkit.services.maps import mission_id_for
 from missionkit.store import tables as t
@@ -48,9 +48,12 @@ def time_left(deadline: dt.date, today: dt.date) -> str:
     return " ".join(parts) + " left"
 
 
-def missions_overview(session: Session, today: dt.date) -> list[dict[str, Any]]:
-    """The mission hierarchy, each mission with its time left and overall status."""
-    roots = overview.mission_tree(session)
+def missions_overview(
+    session: Session, today: dt.date, readable: frozenset[int] | None = None
+) -> list[dict[str, Any]]:
+    """The mission hierarchy, each mission with its time left and overall status; with
+    ``readable``, only those missions (a hidden parent's children become roots)."""
+    roots = overview.mission_tree(session, readable)
 
     def visit(nodes: list[dict[str, Any]]) -> None:
         for node in nodes:
@@ -65,14 +68,23 @@ def missions_overview(session: Session, today: dt.date) -> list[dict[str, Any]]:
     return roots
 
 
-def mission_header(session: Session, key: int | str, today: dt.date) -> dict[str, Any]:
+def mission_header(
+    session: Session, key: int | str, today: dt.date, readable: frozenset[int] | None = None
+) -> dict[str, Any]:
+    """A mission's heading; parent and sub-missions only where ``readable`` lets the reader
+    see them (None: all), so a published mission does not name an unpublished one."""
     mission = _mission_row(session, key)
     parent = session.get(t.Mission, mission.parent_id) if mission.parent_id else None
-    children = session.execute(
+    if parent is not None and readable is not None and parent.id not in readable:
+        parent = None
+    children_query = (
         select(t.Mission.id, t.Mission.slug, t.Mission.title)
         .where(t.Mission.parent_id == mission.id)
         .order_by(t.Mission.slug)
-    ).all()
+    )
+    if readable is not None:
+        children_query = children_query.where(t.Mission.id.in_(readable))
+    children = session.execute(children_query).all()
     regions = list(
         session.scalars(
             select(t.MissionRegion.region)
@@ -496,9 +508,11 @@ def indicator_page(session: Session, indicator_id: int, today: dt.date) -> dict[
     return card
 
 
-def cockpit(session: Session, key: int | str, today: dt.date) -> dict[str, Any]:
+def cockpit(
+    session: Session, key: int | str, today: dt.date, readable: frozenset[int] | None = None
+) -> dict[str, Any]:
     """Everything the mission lead's page shows, except the portfolio findings."""
-    header = mission_header(session, key, today)
+    header = mission_header(session, key, today, readable)
     mission_id = header["id"]
     result, cards = indicator_cards(session, mission_id, today)
     summary = portfolio_summary(session, mission_id)
@@ -512,6 +526,7 @@ def cockpit(session: Session, key: int | str, today: dt.date) -> dict[str, Any]:
         "portfolio": summary,
         "regions": regional_spread(session, mission_id, currency),
         "reviews": recent_reviews(session, mission_id),
+        "learning": experiments.mission_learning(session, mission_id),
     }
 
 
@@ -637,9 +652,12 @@ def activity_page(session: Session, activity_id: int, today: dt.date) -> dict[st
     }
 
 
-def organisation_activities(session: Session, organisation_id: int) -> list[dict[str, Any]]:
-    """The activities an organisation takes part in, across missions, largest first."""
-    rows = session.execute(
+def organisation_activities(
+    session: Session, organisation_id: int, readable: frozenset[int] | None = None
+) -> list[dict[str, Any]]:
+    """The activities an organisation takes part in, across the missions ``readable``
+    (None: all), largest first."""
+    statement = (
         select(
             t.Activity.id, t.Activity.identifier, t.Activity.title, t.Activity.instrument,
             t.Activity.stage, t.Activity.public_contribution, t.Activity.currency,
@@ -649,7 +667,10 @@ def organisation_activities(session: Session, organisation_id: int) -> list[dict
         .join(t.Mission, t.Mission.id == t.Activity.mission_id)
         .where(t.Participation.organisation_id == organisation_id)
         .order_by(t.Activity.public_contribution.desc().nulls_last(), t.Activity.id)
-    ).all()  # fmt: skip
+    )  # fmt: skip
+    if readable is not None:
+        statement = statement.where(t.Activity.mission_id.in_(readable))
+    rows = session.execute(statement).all()
     keys = ("id", "identifier", "title", "instrument", "stage", "public_contribution",
             "currency", "role", "amount", "mission_slug", "mission_title")  # fmt: skip
     return [dict(zip(keys, row, strict=True)) for row in rows]

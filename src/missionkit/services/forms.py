@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from missionkit.domain.access import Actor
 from missionkit.domain.problems import InvalidInput, Problem, join_path
 from missionkit.services import records
 from missionkit.services.catalogue import OBSERVATIONS
@@ -39,19 +40,27 @@ def save(
     payload: dict[str, Any],
     key: Any = None,
     expected_version: int | None = None,
+    *,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
-    """Create (``key`` None) or update a record; a duplicate key is a problem at its field."""
+    """Create (``key`` None) or update a record; a duplicate key is a problem at its field.
+    ``actor`` is who the audit trail names (the caller has checked they may)."""
     try:
         if key is None:
-            return records.create(session, res, payload)
-        return records.update(session, res, key, payload, expected_version)
+            return records.create(session, res, payload, actor=actor)
+        return records.update(session, res, key, payload, expected_version, actor=actor)
     except Conflict as e:
         raise InvalidInput([Problem(_key_field(res), str(e))]) from None
 
 
-def mission_choices(session: Session, exclude: int | None = None) -> list[tuple[int, str]]:
-    rows = session.execute(select(t.Mission.id, t.Mission.title).order_by(t.Mission.title))
-    return [(i, title) for i, title in rows if i != exclude]
+def mission_choices(
+    session: Session, exclude: int | None = None, among: frozenset[int] | None = None
+) -> list[tuple[int, str]]:
+    """Missions a form may offer as a parent; ``among`` limits them (None: all)."""
+    statement = select(t.Mission.id, t.Mission.title).order_by(t.Mission.title)
+    if among is not None:
+        statement = statement.where(t.Mission.id.in_(among))
+    return [(i, title) for i, title in session.execute(statement) if i != exclude]
 
 
 def objective_choices(
@@ -105,7 +114,7 @@ def parse_observation_csv(text: str) -> list[dict[str, Any]]:
 
 
 def add_observations(
-    session: Session, indicator_id: int, rows: list[dict[str, Any]]
+    session: Session, indicator_id: int, rows: list[dict[str, Any]], actor: Actor | None = None
 ) -> list[dict[str, Any]]:
     """All rows or none: every row is checked, each problem reported at ``rows[N].field``.
 
@@ -118,7 +127,7 @@ def add_observations(
         try:
             # Rules and keys are checked before anything is written, so a refused row
             # leaves the session clean; the caller's transaction makes it all or nothing.
-            created.append(records.create(session, OBSERVATIONS, payload))
+            created.append(records.create(session, OBSERVATIONS, payload, actor=actor))
         except InvalidInput as e:
             problems += [Problem(join_path("rows", number, p.path), p.message) for p in e.problems]
         except Conflict:

@@ -8,24 +8,36 @@ problem next to its field (status 422).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hmac
 import mimetypes
 import re
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from missionkit import __version__
+from missionkit.api.auth import COOKIE, CSRF_FIELD, Limiters, actor_of, rule, set_session_cookie
+from missionkit.domain.access import Action, Actor, Target, decide
 from missionkit.domain.problems import InvalidInput, Problem
-from missionkit.services import cockpit, explorer, maps, portfolio, portfolio_report, records
+from missionkit.services import (
+    access,
+    accounts,
+    cockpit,
+    explorer,
+    maps,
+    portfolio,
+    portfolio_report,
+    records,
+)
 from missionkit.services import forms as form_service
 from missionkit.services.catalogue import (
     ACTIVITIES,
@@ -37,7 +49,7 @@ from missionkit.services.catalogue import (
 from missionkit.services.errors import NotFound, StaleVersion
 from missionkit.services.records import Resource
 from missionkit.store.db import Database
-from missionkit.web import charts
+from missionkit.web import charts, pages
 from missionkit.web.forms import (
     ACTIVITY_FIELDS,
     INDICATOR_FIELDS,
@@ -55,39 +67,26 @@ STATIC = files("missionkit.web") / "static"
 MAX_FORM_BYTES = 2 * 1024 * 1024  # a pasted CSV of observations fits many times over
 
 
-def _money(amount: Any, currency: str | None) -> str:
-    if amount is None:
-        return "–"
-    value = float(amount)
-    text = charts.format_number(value) if value >= 1e4 else f"{value:,.0f}"
-    return f"{currency or ''} {text}".strip()
+SIGN_IN_COOKIE = "missionkit_sign_in"
+"""The pre-session CSRF token of the sign-in form (double-submit: cookie and field)."""
+
+PUBLIC = rule("public")
+READ = rule("read")
+LIST = rule("list")
+WRITE = rule("write")
+SIGNED_IN = rule("signed-in")
 
 
-def _pct(share: float | None) -> str:
-    return "–" if share is None else f"{share:.0%}"
+def web_actor(request: Request) -> Actor:
+    """The request's actor; the audit trail names the pages as the interface, even for a
+    script that sends its API token to a page."""
+    actor = actor_of(request)
+    return actor if actor.interface == "web" else dataclasses.replace(actor, interface="web")
 
 
-def _templates() -> Environment:
-    env = Environment(
-        loader=PackageLoader("missionkit.web", "templates"), autoescape=select_autoescape()
-    )
-    env.globals.update(
-        version=__version__,
-        status_style=charts.status_style,
-        STATUS_STYLE=charts.STATUS_STYLE,
-        fmt=charts.format_number,
-    )
-    env.filters.update(money=_money, pct=_pct)
-    return env
-
-
-def _today(request: Request) -> dt.date:
-    """``?as_of=YYYY-MM-DD`` lets a user (and the tests) see the pages as of another day."""
-    raw = request.query_params.get("as_of", "")
-    try:
-        return dt.date.fromisoformat(raw) if raw else dt.date.today()
-    except ValueError:
-        return dt.date.today()
+def may(actor: Actor, action: Action, where: Target) -> bool:
+    """For showing or hiding a link; the handler behind it asks again."""
+    return decide(actor, action, where).allowed
 
 
 def indicator_chart(card: Mapping[str, Any], chart_id: str, deadline: dt.date | None) -> str:
@@ -139,31 +138,57 @@ def _row_message(p: Problem) -> str:
 
 
 def pages_router(database: Database) -> APIRouter:
-    """Every page, bound to one database (as ``create_app`` binds the API)."""
-    router = APIRouter(include_in_schema=False)
-    env = _templates()
+    """Every page, bound to one database (as ``create_app`` binds the API).
 
-    def render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        html = env.get_template(name).render(**context)
-        return HTMLResponse(html, status_code=status_code)
+    Each route declares its access rule like the API's; handlers ask ``services.access``
+    about the mission or record they show or change, and refusals become pages
+    (``web/pages.py``, through ``api/errors.py``).
+    """
+    router = APIRouter(include_in_schema=False)
+    render = pages.render
 
     @contextmanager
     def reading() -> Iterator[Session]:
         with database.reading() as session:
             yield session
 
-    def not_found(message: str) -> HTMLResponse:
-        return render("not_found.html", 404, message=message)
-
     def guarded(handler: Callable[[], Response]) -> Response:
+        """Missing and hidden records give the same 404 page (no leak of existence)."""
         try:
             return handler()
         except NotFound as e:
-            return not_found(str(e))
+            raise NotFound(pages.HIDDEN) from e
+
+    def readable(session: Session, actor: Actor) -> frozenset[int] | None:
+        return access.readable_missions(session, actor)
+
+    def mission_for(session: Session, actor: Actor, key: str | int, action: Action) -> int:
+        """The mission's id if ``actor`` may do ``action`` on it (404 when hidden)."""
+        mission_id = maps.mission_id_for(session, key)
+        access.require(actor, action, access.target(session, mission_id), "mission")
+        return mission_id
+
+    def record_for(session: Session, actor: Actor, res: Resource, key: int, action: Action) -> Any:
+        record = records.get(session, res, key)
+        access.require(actor, action, access.record_target(session, res, record), res.label)
+        return record
+
+    def mission_rights(session: Session, actor: Actor, mission_id: int) -> dict[str, bool]:
+        where = access.target(session, mission_id)
+        actions: tuple[Action, ...] = ("report", "edit", "audit", "manage")
+        return {a: may(actor, a, where) for a in actions}
+
+    def managed(actor: Actor) -> frozenset[int] | None:
+        """Missions under which ``actor`` may create a sub-mission (None: all)."""
+        if actor.is_admin and actor.token_mission is None:
+            return None
+        return frozenset(
+            m for m, role in actor.roles.items() if may(actor, "manage", Target(m, False))
+        )
 
     # --- static files, from the installed package ---------------------------------------
 
-    @router.get("/static/web/{name}")
+    @router.get("/static/web/{name}", openapi_extra=PUBLIC)
     def static(name: str) -> Response:
         asset = STATIC / name
         if "/" in name or name.startswith(".") or not asset.is_file():
@@ -175,13 +200,108 @@ def pages_router(database: Database) -> APIRouter:
             headers={"Cache-Control": "public, max-age=3600"},
         )
 
-    @router.get("/favicon.ico")
+    @router.get("/favicon.ico", openapi_extra=PUBLIC)
     def favicon() -> Response:
         return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+
+    # --- signing in and out ------------------------------------------------------------
+
+    def sign_in_form(
+        request: Request, next_path: str, *, error: str = "", username: str = "", status: int = 200
+    ) -> HTMLResponse:
+        actor = web_actor(request)
+        token = getattr(request.state, "csrf_token", None) if actor.signed_in else None
+        fresh = token is None
+        token = token or secrets.token_urlsafe(32)
+        response = render(
+            request,
+            "sign_in.html",
+            status,
+            next=next_path,
+            error=error,
+            username=username,
+            form_token=token,
+        )
+        if fresh:
+            response.set_cookie(
+                SIGN_IN_COOKIE,
+                token,
+                max_age=3600,
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+                path="/sign-in",
+            )
+        return response
+
+    @router.get("/sign-in", response_class=HTMLResponse, openapi_extra=PUBLIC)
+    def sign_in_page(request: Request) -> Response:
+        return sign_in_form(request, pages.safe_next(request.query_params.get("next")))
+
+    @router.post("/sign-in", response_class=HTMLResponse, openapi_extra=PUBLIC)
+    async def sign_in(request: Request) -> Response:
+        form = await submitted(request)
+        next_path = pages.safe_next(form.get("next"))
+        username = form.get("username", "").strip()[:64]
+        actor = web_actor(request)
+        # Signed in already: actor_of has checked the session's CSRF token. Otherwise the
+        # form's token must match the cookie set with the form (double submit).
+        if not actor.signed_in:
+            presented, expected = form.get(CSRF_FIELD, ""), request.cookies.get(SIGN_IN_COOKIE, "")
+            if not presented or not expected or not hmac.compare_digest(presented, expected):
+                return sign_in_form(
+                    request,
+                    next_path,
+                    error="The sign-in form expired. Please try again.",
+                    username=username,
+                    status=403,
+                )
+        limiters: Limiters = request.app.state.limiters
+        client = request.client.host if request.client else "unknown"
+        wait = limiters.sign_in.retry_after(client)
+        if wait:
+            response = sign_in_form(
+                request,
+                next_path,
+                error="Too many sign-in attempts from here. Try again later.",
+                username=username,
+                status=429,
+            )
+            response.headers["Retry-After"] = str(max(1, round(wait)))
+            return response
+        try:
+            signed_in = accounts.sign_in(database, username, form.get("password", "")[:1024])
+        except accounts.SignInRefused as e:
+            if e.throttled:
+                response = sign_in_form(
+                    request,
+                    next_path,
+                    error="Too many failed attempts for this account. Try again later.",
+                    username=username,
+                    status=429,
+                )
+                if e.retry_after is not None:
+                    seconds = max(1, round(e.retry_after.total_seconds()))
+                    response.headers["Retry-After"] = str(seconds)
+                return response
+            return sign_in_form(request, next_path, error=str(e), username=username, status=401)
+        redirect = RedirectResponse(next_path, status_code=303)
+        set_session_cookie(request, redirect, signed_in.session.cookie)
+        redirect.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+        return redirect
+
+    @router.post("/sign-out", openapi_extra=SIGNED_IN)
+    def sign_out(request: Request) -> Response:
+        with database.transaction() as session:
+            accounts.end_session(session, request.cookies.get(COOKIE, ""))
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
 
     # --- forms -------------------------------------------------------------------------
 
     def form_page(
+        request: Request,
         *,
         title: str,
         action: str,
@@ -193,6 +313,7 @@ def pages_router(database: Database) -> APIRouter:
         mission: Mapping[str, Any] | None = None,
     ) -> HTMLResponse:
         return render(
+            request,
             "form.html",
             status_code,
             title=title,
@@ -205,29 +326,37 @@ def pages_router(database: Database) -> APIRouter:
         )
 
     async def submitted(request: Request) -> dict[str, str]:
-        """The form's fields; the pages post ``application/x-www-form-urlencoded`` only."""
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
+        """The form's fields (``enforce`` has parsed the form already, for its CSRF token);
+        the pages post ``application/x-www-form-urlencoded`` only."""
+        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
             return {}
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        form = await request.form()
+        return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
     def save_form(
         *,
+        actor: Actor,
         res: Resource,
         fields: Sequence[Field],
         form: dict[str, str],
         fixed: dict[str, Any],
         key: Any,
+        check: Callable[[Session, dict[str, Any]], None],
         done: Callable[[dict[str, Any]], str],
         again: Callable[[FormState, int | None], HTMLResponse],
         choices: dict[str, Sequence[tuple[str, str]]],
     ) -> Response:
+        """Check the rules on what is about to be written (``check``), then save it as
+        ``actor`` in the same transaction, so the audit entry names them."""
         model: type[BaseModel] = res.create
         payload = to_payload(fields, model, form, editing=key is not None) | fixed
         version = int(form["version"]) if form.get("version", "").isdigit() else None
         try:
             with database.transaction() as session:
-                saved = form_service.save(session, res, payload, key, version)
+                check(session, payload)
+                saved = form_service.save(session, res, payload, key, version, actor=actor)
+                if res is MISSIONS and key is None:
+                    access.grant_creator(session, actor, saved["id"])
         except InvalidInput as e:
             state = FormState(fields, form, field_errors(e.problems, fields, form), choices)
             return again(state, version)
@@ -244,12 +373,17 @@ def pages_router(database: Database) -> APIRouter:
     def _choices(pairs: Sequence[tuple[int, str]], none_label: str) -> Sequence[tuple[str, str]]:
         return [("", none_label), *((str(i), title) for i, title in pairs)]
 
+    def _parent(value: Any) -> int | None:
+        text = str(value or "").strip()
+        return int(text) if text.isdigit() else None
+
     # Missions
 
-    def mission_form(key: int | None) -> tuple[FormState, dict[str, Any] | None]:
+    def mission_form(actor: Actor, key: int | None) -> tuple[FormState, dict[str, Any] | None]:
         with reading() as session:
+            among = managed(actor)
             choices = {
-                "parent_id": _choices(form_service.mission_choices(session, key), "— none —")
+                "parent_id": _choices(form_service.mission_choices(session, key, among), "— none —")
             }
             record = records.get(session, MISSIONS, key) if key is not None else None
         values = (
@@ -259,43 +393,81 @@ def pages_router(database: Database) -> APIRouter:
         )
         return FormState(MISSION_FIELDS, values, {}, choices), record
 
-    @router.get("/missions/new", response_class=HTMLResponse)
-    def new_mission() -> HTMLResponse:
-        state, _ = mission_form(None)
-        return form_page(title="New mission", action="/missions/new", state=state, back="/")
+    def may_create_mission(actor: Actor) -> None:
+        """The new-mission form: administrators (top level) and owners (sub-missions)."""
+        among = managed(actor)
+        if among is None or among:
+            return
+        access.require(actor, "manage", Target(None), "mission")
 
-    @router.post("/missions/new", response_class=HTMLResponse)
+    def check_new_mission(actor: Actor) -> Callable[[Session, dict[str, Any]], None]:
+        def check(session: Session, payload: dict[str, Any]) -> None:
+            parent = _parent(payload.get("parent_id"))
+            where = access.target(session, parent) if parent is not None else Target(None)
+            access.require(actor, "manage", where, "parent mission")
+
+        return check
+
+    @router.get("/missions/new", response_class=HTMLResponse, openapi_extra=WRITE)
+    def new_mission(request: Request) -> HTMLResponse:
+        actor = web_actor(request)
+        may_create_mission(actor)
+        state, _ = mission_form(actor, None)
+        return form_page(
+            request, title="New mission", action="/missions/new", state=state, back="/"
+        )
+
+    @router.post("/missions/new", response_class=HTMLResponse, openapi_extra=WRITE)
     async def create_mission(request: Request) -> Response:
         form = await submitted(request)
-        state, _ = mission_form(None)
+        actor = web_actor(request)
+        state, _ = mission_form(actor, None)
         return save_form(
+            actor=actor,
             res=MISSIONS,
             fields=MISSION_FIELDS,
             form=form,
             fixed={},
             key=None,
+            check=check_new_mission(actor),
             done=lambda m: f"/missions/{m['slug']}",
             again=lambda s, v: form_page(
-                title="New mission", action="/missions/new", state=s, back="/", status_code=422
+                request,
+                title="New mission",
+                action="/missions/new",
+                state=s,
+                back="/",
+                status_code=422,
             ),
             choices=state.choices,
         )
 
     # --- missions ----------------------------------------------------------------------
 
-    @router.get("/", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse, openapi_extra=LIST)
     def index(request: Request) -> HTMLResponse:
-        today = _today(request)
+        today = pages.today_of(request)
+        actor = web_actor(request)
         with reading() as session:
-            missions = cockpit.missions_overview(session, today)
-        return render("missions.html", missions=missions, today=today)
+            missions = cockpit.missions_overview(session, today, readable(session, actor))
+        among = managed(actor)
+        return render(
+            request,
+            "missions.html",
+            missions=missions,
+            today=today,
+            may_create=among is None or bool(among),
+        )
 
-    @router.get("/missions/{key}", response_class=HTMLResponse)
+    @router.get("/missions/{key}", response_class=HTMLResponse, openapi_extra=READ)
     def mission_page(request: Request, key: str) -> Response:
         def page() -> Response:
-            today = _today(request)
+            today = pages.today_of(request)
+            actor = web_actor(request)
             with reading() as session:
-                data = cockpit.cockpit(session, key, today)
+                mission_id = mission_for(session, actor, key, "read")
+                data = cockpit.cockpit(session, mission_id, today, readable(session, actor))
+                rights = mission_rights(session, actor, mission_id)
             deadline = data["mission"]["deadline"]
             for card in data["indicators"]:
                 card["chart"] = indicator_chart(card, f"chart-{card['id']}", deadline)
@@ -323,43 +495,49 @@ def pages_router(database: Database) -> APIRouter:
                 if any(c["code"] in charts.EUROPE_TILES for c in spread["countries"])
                 else None
             )
-            return render("cockpit.html", today=today, **data)
+            return render(request, "cockpit.html", today=today, rights=rights, **data)
 
         return guarded(page)
 
-    @router.get("/missions/{key}/findings", response_class=HTMLResponse)
-    def findings(key: str) -> Response:
+    @router.get("/missions/{key}/findings", response_class=HTMLResponse, openapi_extra=READ)
+    def findings(request: Request, key: str) -> Response:
         """The portfolio's headline findings as a page fragment (the cockpit loads it)."""
 
         def page() -> Response:
             with reading() as session:
-                analysis = portfolio.portfolio_analysis(session, key)
-            return render("findings.html", analysis=analysis)
+                mission_id = mission_for(session, web_actor(request), key, "read")
+                analysis = portfolio.portfolio_analysis(session, mission_id)
+            return render(request, "findings.html", analysis=analysis)
 
         return guarded(page)
 
-    @router.get("/missions/{key}/report", response_class=HTMLResponse)
+    @router.get("/missions/{key}/report", response_class=HTMLResponse, openapi_extra=READ)
     def report(request: Request, key: str) -> Response:
         """The portfolio report's sections (``portfolio_report``), in the site's layout."""
 
         def page() -> Response:
+            actor = web_actor(request)
             with reading() as session:
-                mission = cockpit.mission_header(session, key, _today(request))
-                analysis = portfolio.portfolio_analysis(session, key)
+                mission_id = mission_for(session, actor, key, "read")
+                mission = cockpit.mission_header(
+                    session, mission_id, pages.today_of(request), readable(session, actor)
+                )
+                analysis = portfolio.portfolio_analysis(session, mission_id)
             sections = portfolio_report.report_sections(analysis)
-            return render("report.html", mission=mission, sections=sections)
+            return render(request, "report.html", mission=mission, sections=sections)
 
         return guarded(page)
 
-    @router.get("/missions/{key}/report.{kind}")
-    def report_file(key: str, kind: str) -> Response:
+    @router.get("/missions/{key}/report.{kind}", openapi_extra=READ)
+    def report_file(request: Request, key: str, kind: str) -> Response:
         """The same report as a standalone HTML page or a workbook, to mail to a board."""
 
         def page() -> Response:
-            if kind not in ("html", "xlsx"):
-                return not_found(f"no report format {kind!r} (html or xlsx)")
             with reading() as session:
-                analysis = portfolio.portfolio_analysis(session, key)
+                mission_id = mission_for(session, web_actor(request), key, "read")
+                if kind not in ("html", "xlsx"):
+                    return pages.not_found(request, f"No report format {kind!r} (html or xlsx).")
+                analysis = portfolio.portfolio_analysis(session, mission_id)
             name = f"{analysis['mission']['slug']}-portfolio-report.{kind}"
             headers = {"Content-Disposition": f'attachment; filename="{name}"'}
             if kind == "html":
@@ -372,23 +550,34 @@ def pages_router(database: Database) -> APIRouter:
 
         return guarded(page)
 
-    @router.get("/missions/{key}/map", response_class=HTMLResponse)
+    @router.get("/missions/{key}/map", response_class=HTMLResponse, openapi_extra=READ)
     def map_page(request: Request, key: str) -> Response:
         def page() -> Response:
             with reading() as session:
-                tree = maps.mission_map(session, key)
-            return render("map.html", map=tree, mission=tree["mission"], today=_today(request))
+                mission_id = mission_for(session, web_actor(request), key, "read")
+                tree = maps.mission_map(session, mission_id)
+            return render(
+                request,
+                "map.html",
+                map=tree,
+                mission=tree["mission"],
+                today=pages.today_of(request),
+            )
 
         return guarded(page)
 
     # --- explorer ----------------------------------------------------------------------
 
     def _explorer_input(request: Request, key: str) -> tuple[dict[str, Any], explorer.Filters]:
+        actor = web_actor(request)
         with reading() as session:
-            mission = cockpit.mission_header(session, key, _today(request))
+            mission_id = mission_for(session, actor, key, "read")
+            mission = cockpit.mission_header(
+                session, mission_id, pages.today_of(request), readable(session, actor)
+            )
         return mission, explorer.Filters.parse(dict(request.query_params))
 
-    @router.get("/missions/{key}/portfolio", response_class=HTMLResponse)
+    @router.get("/missions/{key}/portfolio", response_class=HTMLResponse, openapi_extra=READ)
     def explorer_page(request: Request, key: str) -> Response:
         def page() -> Response:
             mission, f = _explorer_input(request, key)
@@ -410,6 +599,7 @@ def pages_router(database: Database) -> APIRouter:
 
             export = urlencode(f.query_params(page=1))
             return render(
+                request,
                 "explorer.html",
                 mission=mission,
                 f=f,
@@ -449,56 +639,76 @@ def pages_router(database: Database) -> APIRouter:
             stream(), media_type="text/csv; charset=utf-8", headers=disposition
         )
 
-    @router.get("/missions/{key}/portfolio.csv")
+    @router.get("/missions/{key}/portfolio.csv", openapi_extra=READ)
     def export_csv(request: Request, key: str) -> Response:
         return guarded(lambda: _export(request, key, "csv"))
 
-    @router.get("/missions/{key}/portfolio.xlsx")
+    @router.get("/missions/{key}/portfolio.xlsx", openapi_extra=READ)
     def export_xlsx(request: Request, key: str) -> Response:
         return guarded(lambda: _export(request, key, "xlsx"))
 
-    def _mission_id(key: str) -> int:
-        with reading() as session:
-            return maps.mission_id_for(session, key)
+    def edit_mission_page(
+        request: Request, record: dict[str, Any], state: FormState, version: int | None,
+        status_code: int = 200,
+    ) -> HTMLResponse:  # fmt: skip
+        return form_page(
+            request,
+            title=f"Edit mission: {record['title']}",
+            action=f"/missions/{record['id']}/edit",
+            state=state,
+            back=f"/missions/{record['slug']}",
+            version=version,
+            status_code=status_code,
+        )
 
-    @router.get("/missions/{key}/edit", response_class=HTMLResponse)
-    def edit_mission(key: str) -> Response:
+    @router.get("/missions/{key}/edit", response_class=HTMLResponse, openapi_extra=WRITE)
+    def edit_mission(request: Request, key: str) -> Response:
         def page() -> Response:
-            state, record = mission_form(_mission_id(key))
+            actor = web_actor(request)
+            with reading() as session:
+                mission_id = mission_for(session, actor, key, "edit")
+            state, record = mission_form(actor, mission_id)
             assert record is not None
-            return form_page(
-                title=f"Edit mission: {record['title']}",
-                action=f"/missions/{record['id']}/edit",
-                state=state,
-                back=f"/missions/{record['slug']}",
-                version=record["version"],
-            )
+            return edit_mission_page(request, record, state, record["version"])
 
         return guarded(page)
 
-    @router.post("/missions/{key}/edit", response_class=HTMLResponse)
+    def check_mission_change(
+        actor: Actor, stored: dict[str, Any]
+    ) -> Callable[[Session, dict[str, Any]], None]:
+        """As the API's PATCH: moving a mission under another parent takes its owner and
+        the new parent's owner; the rest of the form takes an editor."""
+
+        def check(session: Session, payload: dict[str, Any]) -> None:
+            parent = _parent(payload.get("parent_id"))
+            moving = parent != stored["parent_id"]
+            where = access.target(session, stored["id"])
+            access.require(actor, "manage" if moving else "edit", where, "mission")
+            if moving and parent is not None:
+                access.require(actor, "manage", access.target(session, parent), "parent mission")
+
+        return check
+
+    @router.post("/missions/{key}/edit", response_class=HTMLResponse, openapi_extra=WRITE)
     async def update_mission(request: Request, key: str) -> Response:
         form = await submitted(request)
 
         def page() -> Response:
-            mission_id = _mission_id(key)
-            state, record = mission_form(mission_id)
+            actor = web_actor(request)
+            with reading() as session:
+                mission_id = mission_for(session, actor, key, "edit")
+            state, record = mission_form(actor, mission_id)
             assert record is not None
             return save_form(
+                actor=actor,
                 res=MISSIONS,
                 fields=MISSION_FIELDS,
                 form=form,
                 fixed={},
                 key=mission_id,
+                check=check_mission_change(actor, record),
                 done=lambda m: f"/missions/{m['slug']}",
-                again=lambda s, v: form_page(
-                    title=f"Edit mission: {record['title']}",
-                    action=f"/missions/{mission_id}/edit",
-                    state=s,
-                    back=f"/missions/{record['slug']}",
-                    version=v,
-                    status_code=422,
-                ),
+                again=lambda s, v: edit_mission_page(request, record, s, v, 422),
                 choices=state.choices,
             )
 
@@ -536,16 +746,30 @@ def pages_router(database: Database) -> APIRouter:
         def new_url(mission_key: str) -> str:
             return f"/missions/{mission_key}/{segment}/new"
 
-        def context(mission_key: str) -> dict[str, Any]:
+        def editable(request: Request, mission_key: str | int) -> dict[str, Any]:
+            """The mission's heading, once the rules let ``actor`` edit its content."""
+            actor = web_actor(request)
             with reading() as session:
-                return cockpit.mission_header(session, mission_key, dt.date.today())
+                mission_id = mission_for(session, actor, mission_key, "edit")
+                return cockpit.mission_header(
+                    session, mission_id, dt.date.today(), readable(session, actor)
+                )
 
-        @router.get(f"/missions/{{key}}/{segment}/new", response_class=HTMLResponse)
-        def new_child(key: str) -> Response:
+        def check_edit(actor: Actor, mission_id: int) -> Callable[[Session, dict[str, Any]], None]:
+            def check(session: Session, payload: dict[str, Any]) -> None:
+                access.require(actor, "edit", access.target(session, mission_id), res.label)
+
+            return check
+
+        @router.get(
+            f"/missions/{{key}}/{segment}/new", response_class=HTMLResponse, openapi_extra=WRITE
+        )
+        def new_child(request: Request, key: str) -> Response:
             def page() -> Response:
-                mission = context(key)
+                mission = editable(request, key)
                 state, _ = child_form(res, fields, mission["id"], None)
                 return form_page(
+                    request,
                     title=f"New {noun}",
                     action=new_url(key),
                     state=state,
@@ -559,16 +783,19 @@ def pages_router(database: Database) -> APIRouter:
             form = await submitted(request)
 
             def page() -> Response:
-                mission = context(key)
+                mission = editable(request, key)
                 state, _ = child_form(res, fields, mission["id"], None)
                 return save_form(
+                    actor=web_actor(request),
                     res=res,
                     fields=fields,
                     form=form,
                     fixed={"mission_id": mission["id"]},
                     key=None,
+                    check=check_edit(web_actor(request), mission["id"]),
                     done=lambda r: f"/{page_of}/{r['id']}",
                     again=lambda s, v: form_page(
+                        request,
                         title=f"New {noun}",
                         action=new_url(key),
                         state=s,
@@ -586,19 +813,25 @@ def pages_router(database: Database) -> APIRouter:
             create_child,
             methods=["POST"],
             response_class=HTMLResponse,
+            openapi_extra=WRITE,
         )
 
-        def record_of(record_id: int) -> dict[str, Any]:
+        def record_of(request: Request, record_id: int) -> dict[str, Any]:
             with reading() as session:
-                return records.get(session, res, record_id)
+                found: dict[str, Any] = record_for(
+                    session, web_actor(request), res, record_id, "edit"
+                )
+                return found
 
-        @router.get(f"/{page_of}/{{record_id}}/edit", response_class=HTMLResponse)
-        def edit_child(record_id: int) -> Response:
+        @router.get(f"/{page_of}/{{record_id}}/edit", response_class=HTMLResponse,
+                    openapi_extra=WRITE)  # fmt: skip
+        def edit_child(request: Request, record_id: int) -> Response:
             def page() -> Response:
-                record = record_of(record_id)
-                mission = context(str(record["mission_id"]))
+                record = record_of(request, record_id)
+                mission = editable(request, record["mission_id"])
                 state, _ = child_form(res, fields, record["mission_id"], record_id)
                 return form_page(
+                    request,
                     title=f"Edit {noun}: {record.get('title') or record.get('name')}",
                     action=f"/{page_of}/{record_id}/edit",
                     state=state,
@@ -613,17 +846,20 @@ def pages_router(database: Database) -> APIRouter:
             form = await submitted(request)
 
             def page() -> Response:
-                record = record_of(record_id)
-                mission = context(str(record["mission_id"]))
+                record = record_of(request, record_id)
+                mission = editable(request, record["mission_id"])
                 state, _ = child_form(res, fields, record["mission_id"], record_id)
                 return save_form(
+                    actor=web_actor(request),
                     res=res,
                     fields=fields,
                     form=form,
                     fixed={},
                     key=record_id,
+                    check=check_edit(web_actor(request), record["mission_id"]),
                     done=lambda r: f"/{page_of}/{r['id']}",
                     again=lambda s, v: form_page(
+                        request,
                         title=f"Edit {noun}: {record.get('title') or record.get('name')}",
                         action=f"/{page_of}/{record_id}/edit",
                         state=s,
@@ -642,6 +878,7 @@ def pages_router(database: Database) -> APIRouter:
             update_child,
             methods=["POST"],
             response_class=HTMLResponse,
+            openapi_extra=WRITE,
         )
 
     mount_child(OBJECTIVES, OBJECTIVE_FIELDS, "objectives", "objective", "objectives")
@@ -650,17 +887,23 @@ def pages_router(database: Database) -> APIRouter:
 
     # --- record pages ------------------------------------------------------------------
 
-    @router.get("/objectives/{record_id}", response_class=HTMLResponse)
+    @router.get("/objectives/{record_id}", response_class=HTMLResponse, openapi_extra=READ)
     def objective_page(request: Request, record_id: int) -> Response:
         def page() -> Response:
-            today = _today(request)
+            today = pages.today_of(request)
+            actor = web_actor(request)
             with reading() as session:
+                record = record_for(session, actor, OBJECTIVES, record_id, "read")
                 data = cockpit.objective_page(session, record_id, today)
+                data["mission"] = cockpit.mission_header(
+                    session, record["mission_id"], today, readable(session, actor)
+                )
+                rights = mission_rights(session, actor, record["mission_id"])
             for card in data["indicators"]:
                 card["chart"] = indicator_chart(
                     card, f"chart-{card['id']}", data["mission"]["deadline"]
                 )
-            return render("objective.html", today=today, **data)
+            return render(request, "objective.html", today=today, rights=rights, **data)
 
         return guarded(page)
 
@@ -672,37 +915,49 @@ def pages_router(database: Database) -> APIRouter:
         batch: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Response:
-        today = _today(request)
+        today = pages.today_of(request)
+        actor = web_actor(request)
         with reading() as session:
+            record = record_for(session, actor, INDICATORS, record_id, "read")
             card = cockpit.indicator_page(session, record_id, today)
+            card["mission"] = cockpit.mission_header(
+                session, record["mission_id"], today, readable(session, actor)
+            )
+            rights = mission_rights(session, actor, record["mission_id"])
         card["chart"] = indicator_chart(card, "chart-main", card["mission"]["deadline"])
         return render(
+            request,
             "indicator.html",
             status_code,
             card=card,
             mission=card["mission"],
+            rights=rights,
             single=single or FormState(OBSERVATION_FIELDS, {}, {}),
             batch=batch or {"text": "", "errors": []},
             today=today,
         )
 
-    @router.get("/indicators/{record_id}", response_class=HTMLResponse)
+    @router.get("/indicators/{record_id}", response_class=HTMLResponse, openapi_extra=READ)
     def indicator_page(request: Request, record_id: int) -> Response:
         return guarded(lambda: indicator_view(request, record_id))
 
-    @router.post("/indicators/{record_id}/observations", response_class=HTMLResponse)
+    @router.post("/indicators/{record_id}/observations", response_class=HTMLResponse,
+                 openapi_extra=WRITE)  # fmt: skip
     async def add_observations(request: Request, record_id: int) -> Response:
+        """New observations are progress reports: the API's "report" action."""
         form = await submitted(request)
 
         def page() -> Response:
-            with reading() as session:
-                records.get(session, INDICATORS, record_id)  # 404 before parsing input
+            actor = web_actor(request)
+            with reading() as session:  # 404 or 403 before parsing input
+                record_for(session, actor, INDICATORS, record_id, "report")
             if form.get("mode") == "batch":
                 text = form.get("csv", "")
                 try:
                     rows = form_service.parse_observation_csv(text)
                     with database.transaction() as session:
-                        form_service.add_observations(session, record_id, rows)
+                        record_for(session, actor, INDICATORS, record_id, "report")
+                        form_service.add_observations(session, record_id, rows, actor)
                 except InvalidInput as e:
                     batch = {"text": text, "errors": [_row_message(p) for p in e.problems]}
                     return indicator_view(request, record_id, batch=batch, status_code=422)
@@ -710,8 +965,9 @@ def pages_router(database: Database) -> APIRouter:
                 row = {f.name: form.get(f.name, "").strip() for f in OBSERVATION_FIELDS}
                 try:
                     with database.transaction() as session:
+                        record_for(session, actor, INDICATORS, record_id, "report")
                         form_service.add_observations(
-                            session, record_id, [{k: v for k, v in row.items() if v}]
+                            session, record_id, [{k: v for k, v in row.items() if v}], actor
                         )
                 except InvalidInput as e:
                     problems = [Problem(_row_problem(p)[1], p.message) for p in e.problems]
@@ -723,22 +979,37 @@ def pages_router(database: Database) -> APIRouter:
 
         return guarded(page)
 
-    @router.get("/activities/{record_id}", response_class=HTMLResponse)
+    @router.get("/activities/{record_id}", response_class=HTMLResponse, openapi_extra=READ)
     def activity_page(request: Request, record_id: int) -> Response:
         def page() -> Response:
+            today = pages.today_of(request)
+            actor = web_actor(request)
             with reading() as session:
-                data = cockpit.activity_page(session, record_id, _today(request))
-            return render("activity.html", **data)
+                record = record_for(session, actor, ACTIVITIES, record_id, "read")
+                data = cockpit.activity_page(session, record_id, today)
+                data["mission"] = cockpit.mission_header(
+                    session, record["mission_id"], today, readable(session, actor)
+                )
+                rights = mission_rights(session, actor, record["mission_id"])
+            return render(request, "activity.html", rights=rights, **data)
 
         return guarded(page)
 
-    @router.get("/organisations/{record_id}", response_class=HTMLResponse)
+    @router.get("/organisations/{record_id}", response_class=HTMLResponse, openapi_extra=LIST)
     def organisation_page(request: Request, record_id: int) -> Response:
+        """Organisations are shared by every mission; their activities are listed only
+        from the missions the reader may see."""
+
         def page() -> Response:
+            actor = web_actor(request)
             with reading() as session:
                 organisation = records.get(session, ORGANISATIONS, record_id)
-                activities = cockpit.organisation_activities(session, record_id)
-            return render("organisation.html", organisation=organisation, activities=activities)
+                activities = cockpit.organisation_activities(
+                    session, record_id, readable(session, actor)
+                )
+            return render(
+                request, "organisation.html", organisation=organisation, activities=activities
+            )
 
         return guarded(page)
 
