@@ -269,6 +269,22 @@ def test_an_empty_text_gets_no_similarity() -> None:
     assert mapper.map(["", "x"])[0].labels == ()
 
 
+def test_decisions_that_are_all_alike_only_nudge() -> None:
+    # Every suggestion accepted so far: the adjustment must stay finite and modest.
+    taxonomy = objectives_taxonomy(
+        "m", [{"slug": "a", "title": "Water"}, {"slug": "b", "title": "X"}]
+    )
+    mapper = Mapper(taxonomy)
+    texts = ["Drinking water for villages", "Water pipes in towns", "Wells and pumps"]
+    base = mapper.probabilities(mapper.features(texts))[:, 0]
+    decisions = [Decision(t, "a", True, float(p)) for t, p in zip(texts, base, strict=True)]
+    mapper.adjust = ReviewerModel.fit(decisions, mapper.embed(texts))
+    other = ["Opera festival for older people"]
+    before = Mapper(taxonomy).probabilities(Mapper(taxonomy).features(other))[0, 0]
+    after = mapper.probabilities(mapper.features(other, keep_embeddings=True))[0, 0]
+    assert after < 0.9 and abs(after - before) < 0.3
+
+
 def test_mapping_is_streamed_in_batches() -> None:
     mapper = Mapper(sdg_taxonomy(), method="keyword")
     records = ((str(i), "school teachers and pupils") for i in range(25))
