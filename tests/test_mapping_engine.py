@@ -190,6 +190,29 @@ def test_platt_scaling_recovers_a_known_sigmoid() -> None:
     assert (platt.a, platt.b) == pytest.approx((2.0, -1.0), abs=0.1)
 
 
+def test_metrics_match_a_hand_worked_example() -> None:
+    # Worked by hand (the definitions scikit-learn's precision_recall_fscore_support uses):
+    # label a: tp 1, fp 1, fn 1 -> P 0.5, R 0.5, F1 0.5; label b: tp 1, fp 0, fn 0 -> 1, 1, 1.
+    # micro: tp 2, fp 1, fn 1 -> P 2/3, R 2/3, F1 2/3; macro F1 0.75.
+    from missionkit.mapping.calibrate import expected_calibration_error
+    from missionkit.mapping.evaluate import metrics
+
+    gold = np.array([[True, False], [True, True], [False, False]])
+    pred = np.array([[True, False], [False, True], [True, False]])
+    ranking = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    m = metrics(gold, pred, ranking, ["a", "b"])
+    assert m["per_label"]["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert m["per_label"]["b"]["f1"] == 1.0
+    assert m["micro"] == pytest.approx({"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3})
+    assert m["macro"]["f1"] == pytest.approx(0.75)
+    assert m["accuracy"] == pytest.approx(2 / 3)  # rows 1 and 2 rank a right label first
+    assert m["exact_set_accuracy"] == pytest.approx(1 / 3)
+    # ECE: bins [0.1,0.2) holds 0.15 (outcome 0) and [0.9,1] holds 0.95, 0.95 (1 and 0):
+    # (1 * 0.15 + 2 * |0.95 - 0.5|) / 3 = 0.35.
+    probs = np.array([0.15, 0.95, 0.95])
+    assert expected_calibration_error(probs, np.array([0.0, 1.0, 0.0])) == pytest.approx(0.35)
+
+
 # -- the mapper -------------------------------------------------------------------------
 def test_maps_clear_texts_to_the_right_goal_with_explanation() -> None:
     mapper = Mapper(sdg_taxonomy())
@@ -267,6 +290,22 @@ def test_an_empty_text_gets_no_similarity() -> None:
     assert not feats.similarity[:2].any()
     assert feats.similarity[2].max() > 0
     assert mapper.map(["", "x"])[0].labels == ()
+
+
+def test_decisions_that_are_all_alike_only_nudge() -> None:
+    # Every suggestion accepted so far: the adjustment must stay finite and modest.
+    taxonomy = objectives_taxonomy(
+        "m", [{"slug": "a", "title": "Water"}, {"slug": "b", "title": "X"}]
+    )
+    mapper = Mapper(taxonomy)
+    texts = ["Drinking water for villages", "Water pipes in towns", "Wells and pumps"]
+    base = mapper.probabilities(mapper.features(texts))[:, 0]
+    decisions = [Decision(t, "a", True, float(p)) for t, p in zip(texts, base, strict=True)]
+    mapper.adjust = ReviewerModel.fit(decisions, mapper.embed(texts))
+    other = ["Opera festival for older people"]
+    before = Mapper(taxonomy).probabilities(Mapper(taxonomy).features(other))[0, 0]
+    after = mapper.probabilities(mapper.features(other, keep_embeddings=True))[0, 0]
+    assert after < 0.9 and abs(after - before) < 0.3
 
 
 def test_mapping_is_streamed_in_batches() -> None:

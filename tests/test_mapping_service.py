@@ -211,6 +211,13 @@ def test_cli_map_portfolio(stored: Database) -> None:
     assert result.exit_code == 0, result.output
     assert "suggested contributions for 4 activities" in result.stdout
     assert _contributions(stored)[("A-3", "heating")][0] == "suggested"
+    every = CliRunner().invoke(
+        cli, ["map-portfolio", "clean-air", "--at-least-one", "-d", stored.url]
+    )
+    assert every.exit_code == 0, every.output
+    suggested = {(a, o) for (a, o), (p, _, _) in _contributions(stored).items() if p == "suggested"}
+    assert {a for a, _ in suggested} == {"A-0", "A-1", "A-2", "A-3"}
+    assert ("A-2", "heating") in suggested  # its best, "buses", is already a manual link
     missing = CliRunner().invoke(cli, ["map-portfolio", "nope", "-d", stored.url])
     assert missing.exit_code == 1
 

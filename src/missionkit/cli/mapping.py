@@ -251,6 +251,10 @@ def map_portfolio_command(
         EmbedderChoice,
         typer.Option(help="static (built in) or minilm (needs missionkit[embeddings-minilm])."),
     ] = EmbedderChoice.static,
+    at_least_one: Annotated[
+        bool,
+        typer.Option(help="Suggest each activity's best objective even below the threshold."),
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Suggest which objectives each activity of a mission serves (for review)."""
@@ -271,6 +275,7 @@ def map_portfolio_command(
                     method=method.value,
                     embedder=vectors,
                     progress=lambda d, t: bar.update(task, completed=d, total=t),
+                    at_least_one=at_least_one,
                 )
         except (NotFound, InvalidInput) as e:
             bar.stop()

@@ -31,11 +31,14 @@ def fit_logistic(
     prior: Vector | None = None,
     sample_weight: Vector | None = None,
     iterations: int = 50,
+    intercept_l2: float = 0.0,
 ) -> tuple[Vector, float]:
     """Weights and intercept minimising log-loss + l2/2 * |w - prior|^2 (Newton/IRLS).
 
     ``prior`` lets a model with little data stay near known-good weights (used when
-    learning from a few reviewer decisions); the intercept is not penalised.
+    learning from a few reviewer decisions). The intercept is penalised only with
+    ``intercept_l2`` > 0 — needed when the outcomes may all be alike (e.g. a reviewer
+    accepted every suggestion so far), where an unpenalised intercept runs to infinity.
     """
     n, k = x.shape
     design = np.hstack([np.asarray(x, dtype=np.float64), np.ones((n, 1))])
@@ -45,7 +48,7 @@ def fit_logistic(
     if prior is not None:
         centre[:k] = prior
     penalty = np.full(k + 1, l2)
-    penalty[k] = 0.0
+    penalty[k] = intercept_l2
     beta = centre.copy()
     for _ in range(iterations):
         p = sigmoid(design @ beta)

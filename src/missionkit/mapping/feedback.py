@@ -72,7 +72,12 @@ class ReviewerModel:
                 ]
             )
             coef, intercept = fit_logistic(
-                x, acc.astype(np.float64), l2=strength, prior=PRIOR, iterations=25
+                x,
+                acc.astype(np.float64),
+                l2=strength,
+                prior=PRIOR,
+                iterations=25,
+                intercept_l2=strength,
             )
             model.labels[label] = _LabelModel(accepted, rejected, coef, intercept)
         return model

@@ -135,11 +135,14 @@ def suggest_contributions(
     embedder: Embedder | None = None,
     batch_size: int = 500,
     progress: Callable[[int, int], None] | None = None,
+    at_least_one: bool = False,
 ) -> SuggestReport:
     """Suggest contributions for every activity of a mission (one transaction).
 
     Earlier unreviewed suggestions are replaced; pairs that already have a manual or
-    reviewed contribution, or that a reviewer rejected, are never suggested.
+    reviewed contribution, or that a reviewer rejected, are never suggested. With
+    ``at_least_one`` every activity gets its best objective even below the threshold
+    (a fuller review queue; the score says how sure the mapper is).
     """
     mission_id = mission_id_for(session, key)
     slug = session.scalar(select(t.Mission.slug).where(t.Mission.id == mission_id)) or str(key)
@@ -192,7 +195,9 @@ def suggest_contributions(
             for i, (activity_id, _) in enumerate(batch)
         }
         skipped += sum(len(v) for v in exclude.values())
-        results = mapper.map([text for _, text in batch], exclude=exclude)
+        results = mapper.map(
+            [text for _, text in batch], exclude=exclude, at_least_one=at_least_one
+        )
         rows = []
         for (activity_id, _), result in zip(batch, results, strict=True):
             for label, score in zip(result.labels, result.scores, strict=True):
