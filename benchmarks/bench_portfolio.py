@@ -20,6 +20,7 @@ next to what n log n growth would give.
     .venv/bin/python benchmarks/bench_portfolio.py                      # about 6 minutes
     .venv/bin/python benchmarks/bench_portfolio.py --sizes 10000 --repeat 5
     .venv/bin/python benchmarks/bench_portfolio.py --sizes 1000000 --repeat 1
+    .venv/bin/python benchmarks/bench_portfolio.py --sizes 1000000 --full-only   # ~2 min
 
 Memory is the peak resident set size (RSS) above the RSS at the start of the call,
 sampled every 2 ms by a thread (tracemalloc cannot see Polars' allocations, which bypass
@@ -1089,6 +1090,24 @@ def run_size(n: int, args: argparse.Namespace, earlier: list[SizeResult]) -> Siz
     return result
 
 
+def run_full_only(n: int, seed: int) -> None:
+    """The full report, the report without coherence and coherence, once each on one
+    generated portfolio, with the load average before and after (no pandas twins)."""
+    log(f"[{n:,}] generating ...")
+    p = build(generate(n, seed))
+    load = os.getloadavg()[0]
+    for name, run in (
+        ("full report", full_report),
+        ("report without coherence", engine_report),
+        ("coherence", coherence),
+    ):
+        q = replace(p)  # no cached allocation
+        start = time.perf_counter()
+        run(q)
+        print(f"{n:,} activities: {name}: {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"load average (1 min) before {load:.1f}, after {os.getloadavg()[0]:.1f}\n")
+
+
 def print_growth(results: list[SizeResult]) -> None:
     if len(results) < 2:
         return
@@ -1136,6 +1155,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-coherence", action="store_true", help="do not run coherence")
     parser.add_argument(
+        "--full-only",
+        action="store_true",
+        help="only time the full report, the report without coherence and coherence, once "
+        "each (no pandas twins, no memory sampling)",
+    )
+    parser.add_argument(
         "--betweenness-sample",
         type=int,
         default=-1,
@@ -1159,6 +1184,10 @@ def main(argv: list[str] | None = None) -> int:
         "engine/pandas MiB: peak RSS above the call's start (sampled every 2 ms); "
         "pandas/engine: how many times longer pandas takes\n"
     )
+    if args.full_only:
+        for n in sizes:
+            run_full_only(n, args.seed)
+        return 0
     results: list[SizeResult] = []
     for n in sizes:
         results.append(run_size(n, args, results))

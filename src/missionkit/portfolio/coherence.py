@@ -63,6 +63,11 @@ EXACT_BETWEENNESS_WORK = 5_000_000
 """Betweenness is exact while ``nodes × (nodes + edges)`` of the organisation network stays
 at or below this (about a tenth of a second); above it ``"auto"`` samples sources."""
 
+LARGE_NETWORK_EDGES = 1_000_000
+"""Above this many organisation-network edges Leiden runs one iteration instead of two
+(about 40 % less time; on the generated million-activity portfolio modularity 0.155
+instead of 0.159). Every iteration keeps Leiden's guarantee of connected communities."""
+
 MIN_SOURCES = 8
 """The fewest sampled sources ``"auto"`` uses on a large network."""
 
@@ -106,34 +111,30 @@ class _Bipartite:
 
 
 def _bipartite(portfolio: Portfolio) -> _Bipartite:
-    acts = (
-        portfolio.activities.select("id", "budget")
-        .sort("id")
-        .with_row_index("a")
-        .with_columns(pl.col("a").cast(pl.Int64))
+    """Number activities and organisations in id order (no join on strings) and keep each
+    distinct link once."""
+    acts = portfolio.activities.select("id", "budget").sort("id")
+    ids = acts.get_column("id")
+    links = portfolio.participations
+    orgs = links.get_column("organisation").unique().sort()
+    width = max(len(orgs), 1)
+    a = ids.search_sorted(links.get_column("activity")).to_numpy().astype(np.int64)
+    # An Enum over the sorted ids numbers organisations in id order (faster than a binary
+    # search among many organisations).
+    o = (
+        links.get_column("organisation")
+        .cast(pl.Enum(orgs))
+        .to_physical()
+        .to_numpy()
+        .astype(np.int64)
     )
-    links = portfolio.participations.select(
-        pl.col("activity").alias("id"), pl.col("organisation")
-    ).unique()
-    orgs = (
-        links.select("organisation")
-        .unique()
-        .sort("organisation")
-        .with_row_index("o")
-        .with_columns(pl.col("o").cast(pl.Int64))
-    )
-    pairs = (
-        links.join(acts.select("id", "a"), on="id")
-        .join(orgs, on="organisation")
-        .select("a", "o")
-        .sort("a", "o")
-    )
+    act, org = np.divmod(np.unique(a * width + o), width)  # sorted by (activity, org)
     return _Bipartite(
-        activity_ids=acts.get_column("id").to_list(),
-        organisation_ids=orgs.get_column("organisation").to_list(),
+        activity_ids=ids.to_list(),
+        organisation_ids=orgs.to_list(),
         budgets=acts.get_column("budget").to_numpy().astype(np.float64),
-        act=pairs.get_column("a").to_numpy(),
-        org=pairs.get_column("o").to_numpy(),
+        act=act,
+        org=org,
     )
 
 
@@ -306,10 +307,11 @@ def _org_communities(
     if edges.nnz == 0:
         return np.arange(b.no, dtype=np.int64), None
     if method == "leiden":
+        iterations = 2 if edges.nnz <= LARGE_NETWORK_EDGES else 1
         ig.set_random_number_generator(random.Random(seed))
         try:
             found = graph.community_leiden(
-                objective_function="modularity", weights="weight", n_iterations=2
+                objective_function="modularity", weights="weight", n_iterations=iterations
             )
         finally:
             ig.set_random_number_generator(random)
@@ -335,17 +337,19 @@ def _activity_communities(b: _Bipartite, org_labels: np.ndarray) -> np.ndarray:
     """Each activity joins the community holding most of its organisations (ties: the one
     holding its first organisation in id order); an activity without organisations is a
     community of its own (labels after the organisations' ones)."""
-    own = np.arange(b.na, dtype=np.int64) + (int(org_labels.max()) + 1 if b.no else 0)
+    width = int(org_labels.max()) + 1 if b.no else 0
+    own = np.arange(b.na, dtype=np.int64) + width
     if len(b.act) == 0:
         return own
-    votes = (
-        pl.DataFrame({"a": b.act, "c": org_labels[b.org], "o": b.org})
-        .group_by("a", "c")
-        .agg(pl.len().alias("n"), pl.col("o").min().alias("first"))
-        .sort("a", "n", "first", descending=[False, True, False])
-        .unique("a", keep="first")
+    # Links are sorted by (activity, organisation): a key's first link has its first org.
+    keys, first, counts = np.unique(
+        b.act * width + org_labels[b.org], return_index=True, return_counts=True
     )
-    own[votes.get_column("a").to_numpy()] = votes.get_column("c").to_numpy()
+    activity, community = np.divmod(keys, width)
+    order = np.lexsort((b.org[first], -counts, activity))
+    activity, community = activity[order], community[order]
+    chosen = np.concatenate(([True], activity[1:] != activity[:-1]))
+    own[activity[chosen]] = community[chosen]
     return own
 
 
