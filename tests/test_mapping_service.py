@@ -19,6 +19,7 @@ from missionkit.services.errors import InvalidInput, NotFound
 from missionkit.services.transfer import import_document
 from missionkit.store import tables as t
 from missionkit.store.db import Database
+from tests.conftest import bearer
 from tests.factories import document, variant, write
 
 TEXTS = {
@@ -116,7 +117,8 @@ def test_reviewed_activities_become_examples(stored: Database) -> None:
 
 
 def test_api_map_text_and_review_queue(stored: Database) -> None:
-    with TestClient(create_app(stored)) as client:
+    admin = bearer(stored, "root", ["admin"], is_admin=True)
+    with TestClient(create_app(stored), headers=admin) as client:
         r = client.post("/api/map", json={"text": "Solar panels and wind turbines for a village"})
         assert r.status_code == 200, r.text
         assert r.json()["labels"][0] == "7"

@@ -219,6 +219,14 @@ def _experiment_case(path: str, method: str, ids: dict[str, Any]) -> Case:
         body = {"locked_by": "Ana"}
     elif path == "/api/experiments/{experiment_id}":
         body = {"title": "Renamed"}
+    elif path.endswith("/randomise"):
+        body = {"seed": 1, "units": [{"unit": "a", "stratum": "x"}, {"unit": "b", "stratum": "x"}]}
+    elif path.endswith("/decisions"):
+        body = {"decision": "scale", "decided_by": "Board", "decided_on": "2026-06-01",
+                "learning": "It worked."}  # fmt: skip
+    elif path.endswith("/analyse"):
+        body = {"arms": {"current-criteria": {"n": 10, "successes": 3},
+                         "new-criteria": {"n": 10, "successes": 5}}}  # fmt: skip
     return Case(method, concrete, body, frozenset(EDITORS), True)
 
 
@@ -237,6 +245,19 @@ def _case(path: str, method: str, ids: dict[str, Any]) -> Case:
         return Case(method, path, None, frozenset({"admin"}), False)
     if (parts[0] == "api" and "experiments" in parts) or path.endswith("/learning"):
         return _experiment_case(path, method, ids)
+    if path == "/api/missions/{key}/portfolio/{analysis}":
+        concrete = "/api/missions/clean-air/portfolio/coverage"
+        return Case(method, concrete, None, frozenset(READERS), False)
+    if path == "/api/map":  # against the hidden mission's objectives: its readers only
+        body = {"text": "Electric buses for clean air", "taxonomy": "mission:clean-air"}
+        return Case(method, path, body, frozenset(READERS), False)
+    if "suggestions" in parts:
+        concrete = path.replace("{key}", "clean-air").replace(
+            "{contribution_id}", str(ids["contributions"])
+        )
+        if method == "GET":
+            return Case(method, concrete, None, frozenset(READERS), False)
+        return Case(method, concrete, {}, frozenset(EDITORS), True)
     if len(parts) == 4 and parts[:2] == ["api", "missions"] and parts[3] in MISSION_VIEWS:
         return Case(method, f"/api/missions/clean-air/{parts[3]}", None, frozenset(READERS), False)
     if parts[0] == "api" and parts[1] in CHANGE and len(parts) <= 3:

@@ -11,7 +11,6 @@ from fastapi.encoders import jsonable_encoder as jsonable
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import Session
 
 from missionkit import __version__
 from missionkit.api import errors
@@ -30,12 +29,6 @@ from missionkit.store.db import Database
 from missionkit.web.routes import pages_router
 
 DOCS_ASSETS = "/static/docs"
-
-
-def _readable(session: Session, actor: Actor, key: str) -> None:
-    """A mission's views need read access; an unreadable mission answers 404."""
-    mission_id = maps.mission_id_for(session, key)
-    access.require(actor, "read", access.target(session, mission_id), "mission")
 
 
 def create_app(database: Database, limits: Limits | None = None) -> FastAPI:
@@ -86,7 +79,7 @@ def create_app(database: Database, limits: Limits | None = None) -> FastAPI:
     )
     def mission_map(key: str, actor: Actor = Who) -> Any:
         with database.reading() as session:
-            _readable(session, actor, key)
+            access.require_mission(session, actor, key, "read")
             return FastJSONResponse(maps.mission_map(session, key))
 
     @app.get(
@@ -102,7 +95,7 @@ def create_app(database: Database, limits: Limits | None = None) -> FastAPI:
     )
     def mission_status(key: str, as_of: dt.date | None = None, actor: Actor = Who) -> Any:
         with database.reading() as session:
-            _readable(session, actor, key)
+            access.require_mission(session, actor, key, "read")
             result = progress.mission_progress(session, key, as_of)
         return FastJSONResponse(jsonable(result))
 
@@ -118,7 +111,7 @@ def create_app(database: Database, limits: Limits | None = None) -> FastAPI:
     )
     def mission_portfolio(key: str, actor: Actor = Who) -> Any:
         with database.reading() as session:
-            _readable(session, actor, key)
+            access.require_mission(session, actor, key, "read")
             return FastJSONResponse(jsonable(portfolio.portfolio_analysis(session, key)))
 
     for resource in RESOURCES:

@@ -11,7 +11,6 @@ from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
 from missionkit.domain.access import Actor
 from missionkit.services import access, audit
-from missionkit.services.maps import mission_id_for
 from missionkit.store.db import Database
 
 Format = Literal["json", "csv"]
@@ -45,8 +44,7 @@ def audit_router(database: Database) -> APIRouter:
         actor: Actor = Who,
     ) -> Any:
         with database.reading() as session:
-            mission_id = mission_id_for(session, key)
-            access.require(actor, "audit", access.target(session, mission_id), "mission")
+            mission_id = access.require_mission(session, actor, key, "audit")
             items = audit.entries(session, mission_id, limit, offset)
         return _answer(items, format, key)
 

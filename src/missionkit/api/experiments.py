@@ -20,7 +20,6 @@ from missionkit.experiments import ab, design
 from missionkit.experiments.types import ExperimentInputError, to_plain
 from missionkit.services import access
 from missionkit.services import experiments as svc
-from missionkit.services.maps import mission_id_for
 from missionkit.store.db import Database
 
 Summary = Annotated[
@@ -53,11 +52,6 @@ def _engine(e: ExperimentInputError) -> InvalidInput:
     return InvalidInput.one(e.field, e.message)
 
 
-def _on_mission(session: Session, actor: Actor, key: str, action: Action) -> None:
-    mission_id = mission_id_for(session, key)
-    access.require(actor, action, access.target(session, mission_id), "mission")
-
-
 def _on_experiment(session: Session, actor: Actor, experiment_id: int, action: Action) -> None:
     mission_id = svc.experiment_mission(session, experiment_id)
     access.require(actor, action, access.target(session, mission_id), "experiment")
@@ -82,7 +76,7 @@ def experiments_router(db: Database) -> APIRouter:
         actor: Actor = Who,
     ) -> Any:
         with db.transaction() as session:
-            _on_mission(session, actor, key, "edit")
+            access.require_mission(session, actor, key, "edit")
             item = svc.create_experiment(session, key, payload.model_dump(mode="json"), actor)
         response.headers["Location"] = str(
             request.url_for("get_experiment", experiment_id=item["id"])
@@ -97,7 +91,7 @@ def experiments_router(db: Database) -> APIRouter:
     )
     def list_(key: str, actor: Actor = Who) -> Any:
         with db.reading() as session:
-            _on_mission(session, actor, key, "read")
+            access.require_mission(session, actor, key, "read")
             return FastJSONResponse(svc.list_experiments(session, key))
 
     @router.get(
@@ -107,7 +101,7 @@ def experiments_router(db: Database) -> APIRouter:
     )
     def learning(key: str, actor: Actor = Who) -> Any:
         with db.reading() as session:
-            _on_mission(session, actor, key, "read")
+            access.require_mission(session, actor, key, "read")
             return FastJSONResponse(svc.mission_learning(session, key))
 
     @router.post(

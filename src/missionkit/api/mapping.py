@@ -7,8 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
-from missionkit.services import mapping
+from missionkit.domain.access import Actor
+from missionkit.services import access, mapping
 from missionkit.store.db import Database
 
 
@@ -36,14 +38,19 @@ def mapping_router(database: Database) -> APIRouter:
 
     @router.post(
         "/api/map",
+        openapi_extra=rule("read"),  # SDGs: anyone; a mission's objectives: its readers
         summary="Map one text to SDGs or a mission's objectives",
         description=(
             "Labels above their threshold (best first) with calibrated scores, and for each "
             "the matched query terms, the similarity and the nearest confirmed example."
         ),
     )
-    def map_text(body: MapRequest) -> Any:
+    def map_text(body: MapRequest, actor: Actor = Who) -> Any:
         with database.reading() as session:
+            if body.taxonomy.startswith("mission:"):
+                access.require_mission(
+                    session, actor, body.taxonomy.removeprefix("mission:"), "read"
+                )
             (result,) = mapping.map_texts(
                 session,
                 body.taxonomy,
@@ -55,55 +62,73 @@ def mapping_router(database: Database) -> APIRouter:
 
     @router.post(
         "/api/missions/{key}/suggestions",
+        openapi_extra=rule("write"),
         summary="Suggest contributions for every activity of the mission",
         description=(
             "Replaces earlier unreviewed suggestions; never suggests a pair that is already "
             "a contribution or that a reviewer rejected."
         ),
     )
-    def run_suggestions(key: str) -> Any:
+    def run_suggestions(key: str, actor: Actor = Who) -> Any:
         with database.transaction() as session:
-            report = mapping.suggest_contributions(session, key)
+            access.require_mission(session, actor, key, "edit")
+            report = mapping.suggest_contributions(session, key, actor=actor)
         return FastJSONResponse(report.__dict__)
 
     @router.get(
         "/api/missions/{key}/suggestions",
+        openapi_extra=rule("read"),
         summary="The review queue: suggested contributions, best score first",
     )
     def list_suggestions(
         key: str,
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0),
+        actor: Actor = Who,
     ) -> Any:
         with database.reading() as session:
+            access.require_mission(session, actor, key, "read")
             items = mapping.list_suggestions(session, key, limit=limit, offset=offset)
         return FastJSONResponse(items)
 
     @router.post(
         "/api/missions/{key}/suggestions/{contribution_id}/accept",
+        openapi_extra=rule("write"),
         summary="Accept a suggestion: it becomes a reviewed contribution",
     )
-    def accept(key: str, contribution_id: int, body: Review | None = None) -> Any:
+    def accept(
+        key: str, contribution_id: int, body: Review | None = None, actor: Actor = Who
+    ) -> Any:
         review = body or Review()
         with database.transaction() as session:
+            access.require_mission(session, actor, key, "edit")
             item = mapping.accept_suggestion(
-                session, contribution_id, reviewed_by=review.reviewed_by, mission=key
+                session,
+                contribution_id,
+                reviewed_by=review.reviewed_by or actor.username,
+                mission=key,
+                actor=actor,
             )
         return FastJSONResponse(item)
 
     @router.post(
         "/api/missions/{key}/suggestions/{contribution_id}/reject",
+        openapi_extra=rule("write"),
         summary="Reject a suggestion: removed, remembered, never suggested again",
     )
-    def reject(key: str, contribution_id: int, body: Review | None = None) -> Any:
+    def reject(
+        key: str, contribution_id: int, body: Review | None = None, actor: Actor = Who
+    ) -> Any:
         review = body or Review()
         with database.transaction() as session:
+            access.require_mission(session, actor, key, "edit")
             item = mapping.reject_suggestion(
                 session,
                 contribution_id,
-                reviewed_by=review.reviewed_by,
+                reviewed_by=review.reviewed_by or actor.username,
                 note=review.note,
                 mission=key,
+                actor=actor,
             )
         return FastJSONResponse(item)
 

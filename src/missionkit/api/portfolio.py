@@ -11,9 +11,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder as jsonable
 
+from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.domain.access import Actor
 from missionkit.portfolio import SpatialLevel
-from missionkit.services import portfolio
+from missionkit.services import access, portfolio
 from missionkit.services.portfolio import AnalysisName
 from missionkit.store.db import Database
 
@@ -24,6 +26,7 @@ def portfolio_router(database: Database) -> APIRouter:
 
     @router.get(
         "/api/missions/{key}/portfolio/{analysis}",
+        openapi_extra=rule("read"),
         summary="One analysis of the mission's portfolio",
         description=(
             "The same figures as the matching key of `/api/missions/{key}/portfolio`: "
@@ -32,9 +35,10 @@ def portfolio_router(database: Database) -> APIRouter:
         ),
     )
     def mission_portfolio_analysis(
-        key: str, analysis: AnalysisName, level: SpatialLevel = "country"
+        key: str, analysis: AnalysisName, level: SpatialLevel = "country", actor: Actor = Who
     ) -> Any:
         with database.reading() as session:
+            access.require_mission(session, actor, key, "read")
             result = portfolio.single_analysis(session, key, analysis, level=level)
         return FastJSONResponse(jsonable(result))
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from missionkit.domain.access import Actor, Interface, system_actor
 from missionkit.domain.problems import Problem
@@ -48,3 +49,15 @@ def cli_actor(interface: Interface = "cli") -> Actor:
     except (KeyError, OSError):  # no login name in some containers
         login = "unknown"
     return system_actor(interface, f"cli:{login}"[:64])
+
+
+def progress_bar(label: str) -> Progress:
+    """The bar long commands draw on standard error (hidden when it is not a terminal)."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )

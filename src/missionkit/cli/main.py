@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.tree import Tree
 
 from missionkit.cli.access import register as register_access
@@ -21,6 +20,7 @@ from missionkit.cli.assess import register as register_assess
 from missionkit.cli.common import DatabaseOption, cli_actor, err, out
 from missionkit.cli.common import open_db as _open
 from missionkit.cli.common import print_problems as _print_problems
+from missionkit.cli.common import progress_bar as _progress
 from missionkit.cli.experiment import register as register_experiment
 from missionkit.cli.mapping import register as register_mapping
 from missionkit.domain.problems import InvalidInput
@@ -44,18 +44,6 @@ register_assess(app)
 register_access(app)
 register_experiment(app)
 register_mapping(app)
-
-
-def _progress(label: str) -> Progress:
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal,
-    )
 
 
 @app.command()

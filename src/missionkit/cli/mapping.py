@@ -16,25 +16,13 @@ from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from missionkit.cli.common import DatabaseOption, cli_actor, err
+from missionkit.cli.common import open_db as _open
+from missionkit.cli.common import progress_bar as _progress
 from missionkit.domain.problems import InvalidInput
 from missionkit.mapping import EmbedderUnavailable, Mapper, Taxonomy, get_embedder
 from missionkit.services.errors import NotFound
-from missionkit.store.db import ENV_VAR, Database, resolve_url
-
-err = Console(stderr=True, soft_wrap=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        "-d",
-        help=f"SQLAlchemy URL or SQLite file path [env: {ENV_VAR}; default: missionkit.sqlite]",
-        show_default=False,
-    ),
-]
 
 
 class MethodChoice(StrEnum):
@@ -52,27 +40,6 @@ def register(app: typer.Typer) -> None:
     """Add the ``map`` and ``map-portfolio`` commands to ``app``."""
     app.command("map")(map_command)
     app.command("map-portfolio")(map_portfolio_command)
-
-
-def _open(database: str | None) -> Database:
-    from missionkit.services.setup import open_database
-
-    try:
-        return open_database(database)
-    except Exception as e:  # the URL or server is wrong: say which, not a traceback
-        err.print(f"[red]Cannot open database {resolve_url(database)}:[/red] {e}")
-        raise typer.Exit(2) from None
-
-
-def _progress(label: str) -> Progress:
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not err.is_terminal,
-    )
 
 
 def _taxonomy(spec: str, database: str | None) -> Taxonomy:
@@ -276,6 +243,7 @@ def map_portfolio_command(
                     embedder=vectors,
                     progress=lambda d, t: bar.update(task, completed=d, total=t),
                     at_least_one=at_least_one,
+                    actor=cli_actor(),
                 )
         except (NotFound, InvalidInput) as e:
             bar.stop()

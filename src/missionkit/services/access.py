@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from missionkit.domain.access import Action, Actor, Target, Verdict, decide, decide_shared
 from missionkit.services.errors import NotFound
+from missionkit.services.maps import mission_id_for
 from missionkit.services.records import Resource
 from missionkit.store.tables import Membership, Mission
 
@@ -41,6 +42,13 @@ def require(actor: Actor, action: Action, where: Target, what: str = "record") -
     if verdict.hide:
         raise NotFound(f"no {what} here, or you may not see it")
     raise Refused(verdict, actor.signed_in)
+
+
+def require_mission(session: Session, actor: Actor, key: int | str, action: Action) -> int:
+    """The id of the mission ``key`` (id or slug), if ``actor`` may do ``action`` on it."""
+    mission_id = mission_id_for(session, key)
+    require(actor, action, target(session, mission_id), "mission")
+    return mission_id
 
 
 def require_shared(actor: Actor, adding: bool) -> None:

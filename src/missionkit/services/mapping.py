@@ -11,7 +11,7 @@ and accepted contributions become the objectives' confirmed examples.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from missionkit.domain.access import Actor, system_actor
 from missionkit.mapping import (
     Decision,
     Embedder,
@@ -31,6 +32,7 @@ from missionkit.mapping import (
     objectives_taxonomy,
     sdg_taxonomy,
 )
+from missionkit.services import audit
 from missionkit.services.errors import InvalidInput, NotFound
 from missionkit.services.maps import mission_id_for
 from missionkit.store import tables as t
@@ -136,6 +138,7 @@ def suggest_contributions(
     batch_size: int = 500,
     progress: Callable[[int, int], None] | None = None,
     at_least_one: bool = False,
+    actor: Actor | None = None,
 ) -> SuggestReport:
     """Suggest contributions for every activity of a mission (one transaction).
 
@@ -231,7 +234,18 @@ def suggest_contributions(
         if progress:
             progress(done, total or 0)
     learned = len(adjust.labels) if adjust is not None else 0
-    return SuggestReport(slug, done, suggested, replaced, skipped, learned)
+    report = SuggestReport(slug, done, suggested, replaced, skipped, learned)
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        "suggest",
+        "contributions",
+        slug,
+        mission_id,
+        None,
+        {"method": method, "at_least_one": at_least_one, **asdict(report)},
+    )
+    return report
 
 
 def list_suggestions(
@@ -295,9 +309,11 @@ def accept_suggestion(
     *,
     reviewed_by: str | None = None,
     mission: int | str | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """A reviewer confirms a suggestion: it becomes a reviewed contribution."""
     c = _suggestion(session, contribution_id, mission)
+    before = {"provenance": c.provenance, "reviewed_by": c.reviewed_by, "score": c.score}
     c.provenance = "reviewed"
     c.reviewed_by = reviewed_by
     c.version += 1
@@ -307,7 +323,9 @@ def accept_suggestion(
         .join(t.Objective, t.Objective.id == c.objective_id)
         .where(t.Activity.id == c.activity_id)
     ).one()
-    return _public(c, identifier, title, slug)
+    accepted = _public(c, identifier, title, slug)
+    _audit_review(session, actor, "accept", c, before, accepted)
+    return accepted
 
 
 def reject_suggestion(
@@ -317,6 +335,7 @@ def reject_suggestion(
     reviewed_by: str | None = None,
     note: str | None = None,
     mission: int | str | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """A reviewer turns a suggestion down: it is removed and remembered as rejected."""
     c = _suggestion(session, contribution_id, mission)
@@ -337,7 +356,30 @@ def reject_suggestion(
         session.add(t.MappingRejection(**record))
     session.delete(c)
     session.flush()
-    return {"rejected": contribution_id, **record}
+    rejected = {"rejected": contribution_id, **record}
+    _audit_review(session, actor, "reject", c, record, rejected)
+    return rejected
+
+
+def _audit_review(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    c: t.Contribution,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    mission_id = session.scalar(select(t.Activity.mission_id).where(t.Activity.id == c.activity_id))
+    audit.record(
+        session,
+        actor or system_actor("python"),
+        action,
+        "contributions",
+        c.id,
+        mission_id,
+        before,
+        after,
+    )
 
 
 @cache
