@@ -7,6 +7,11 @@ data sets are present, the real demo missions. Chromium is Debian's ``/usr/bin/c
 Playwright never downloads a browser. Without Chromium these tests skip with the reason,
 unless ``MISSIONKIT_REQUIRE_BROWSER=1`` (as in CI), where they fail.
 
+The database has one administrator, ``lead`` (password ``LEAD_PASSWORD``, test-only),
+and a published mission, ``open-streets``, that anyone may read; clean-air is
+unpublished. The ``page`` fixture signs in as ``lead`` through the sign-in page;
+``visitor`` is a page that has not signed in.
+
 Every page gets a route interceptor that lets requests to the live server through and
 aborts and records any other request, and collectors of console errors and page errors.
 """
@@ -28,16 +33,20 @@ import pytest
 import uvicorn
 
 from missionkit.api.app import create_app
+from missionkit.services import accounts
 from missionkit.services.transfer import import_document
 from missionkit.store.db import Database
 from missionkit.store.migrate import upgrade
 from tests.conftest import SHARED_DATA
-from tests.factories import document, write
+from tests.factories import document, variant, write
 
 CHROMIUM = Path(os.environ.get("MISSIONKIT_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+LEAD = "lead"
+LEAD_PASSWORD = "a long browser-test-only passphrase"
+PUBLISHED = "open-streets"
 
 
 def _browser_problem() -> str | None:
@@ -58,6 +67,17 @@ def chromium_path() -> Path:
     if problem:
         pytest.skip(problem)
     return CHROMIUM
+
+
+def _published_mission() -> dict[str, Any]:
+    """A small published mission, readable without signing in (as the demo's are)."""
+    doc = variant(document(2))
+    doc["organisations"] = []
+    mission = doc["missions"][0]
+    mission.update(slug=PUBLISHED, title="Open streets for everyone", published=True, reviews=[])
+    for n, activity in enumerate(mission["activities"]):
+        activity.update(identifier=f"OPEN-{n}", organisations=[], work_items=[])
+    return doc
 
 
 @dataclass
@@ -85,6 +105,9 @@ def live_server(
         demo.write_text(json.dumps(build_demo_document(SHARED_DATA.resolve())), "utf-8")
         import_document(database, demo)
     import_document(database, write(document(30), folder / "factories.json"))
+    import_document(database, write(_published_mission(), folder / "published.json"))
+    with database.transaction() as session:
+        accounts.add_user(session, LEAD, LEAD_PASSWORD, is_admin=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -164,9 +187,29 @@ def context(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     ctx.close()
 
 
+def sign_in(page: Any, username: str = LEAD, password: str = LEAD_PASSWORD) -> None:
+    """Through the page, as a person would: the header's link, the form, back to the page."""
+    page.get_by_role("link", name="Sign in", exact=True).first.click()
+    page.wait_for_url("**/sign-in?**")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {username}").wait_for()
+
+
+@pytest.fixture
+def visitor(context: Any) -> Any:
+    """A page that has not signed in."""
+    return watch_page(context)
+
+
 @pytest.fixture
 def page(context: Any) -> Any:
-    return watch_page(context)
+    """A page signed in as the administrator ``lead``."""
+    signed_in = watch_page(context)
+    signed_in.goto("/")
+    sign_in(signed_in)
+    return signed_in
 
 
 @pytest.fixture(scope="session")

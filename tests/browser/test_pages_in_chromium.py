@@ -14,7 +14,17 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, open_context, watch_page
+from tests.browser.conftest import (
+    DESKTOP,
+    LEAD,
+    LEAD_PASSWORD,
+    PHONE,
+    PUBLISHED,
+    LiveServer,
+    open_context,
+    sign_in,
+    watch_page,
+)
 
 SERIOUS = ("serious", "critical")
 MAX_SHOT = 3000  # px: long pages are cut, the top is what a reviewer needs
@@ -54,8 +64,12 @@ MISSION_FORM = {
 }
 
 
-def test_create_a_mission_through_the_forms(page: Any) -> None:
+def test_create_a_mission_through_the_forms(visitor: Any) -> None:
+    page = visitor
     page.goto("/")
+    assert page.get_by_role("link", name="New mission").count() == 0  # sign in first
+    sign_in(page)
+    assert page.url.endswith("/")  # back where the sign-in started
     page.get_by_role("link", name="New mission").click()
     _fill(page, MISSION_FORM)
     page.get_by_role("button", name="Save").click()
@@ -161,6 +175,50 @@ def test_filter_the_explorer_and_download_the_csv(page: Any, tmp_path: Path) -> 
     assert titles == sorted(titles)
 
 
+def _expected_errors(page: Any, status: str) -> None:
+    """Chromium logs a refused page as a console error; a refusal the scenario asked for
+    is expected (and only that one), anything else still fails the test at its end."""
+    errors = page.context.watch.console_errors
+    assert errors and all(status in e for e in errors), errors
+    errors.clear()
+
+
+def test_a_visitor_reads_the_published_mission_and_is_asked_to_sign_in(visitor: Any) -> None:
+    page = visitor
+    page.goto("/")
+    assert page.get_by_role("link", name="Sign in", exact=True).is_visible()
+    assert page.get_by_role("link", name="Open streets for everyone").count() == 1
+    assert page.get_by_role("link", name="Clean air in every city by 2030").count() == 0
+    assert page.get_by_role("link", name="New mission").count() == 0
+    page.get_by_role("link", name="Open streets for everyone").click()
+    page.wait_for_url(f"**/missions/{PUBLISHED}")
+    assert page.get_by_role("heading", level=1).inner_text() == "Open streets for everyone"
+    assert page.get_by_role("link", name="Edit mission").count() == 0
+    # The unpublished mission is simply not there; a form sends the visitor to sign in
+    # and, once signed in, back to the form.
+    assert page.goto("/missions/clean-air").status == 404
+    _expected_errors(page, "status of 404")
+    page.goto(f"/missions/{PUBLISHED}/edit")
+    page.wait_for_url("**/sign-in?next=*")
+    page.get_by_label("User name").fill(LEAD)
+    page.get_by_label("Password").fill("not the password, certainly")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator(".error-summary").is_visible()
+    assert page.get_by_label("User name").input_value() == LEAD  # kept, password not
+    assert page.get_by_label("Password").input_value() == ""
+    assert _axe_serious(page) == []
+    _expected_errors(page, "status of 401")
+    page.get_by_label("Password").fill(LEAD_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/missions/{PUBLISHED}/edit")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Edit mission")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert page.get_by_role("link", name="Sign in", exact=True).is_visible()
+    assert page.context.watch.console_errors == []
+    assert page.context.watch.blocked == []
+
+
 def test_keyboard_skip_link_and_visible_focus(page: Any) -> None:
     page.goto("/missions/clean-air")
     page.keyboard.press("Tab")
@@ -176,6 +234,7 @@ def test_keyboard_skip_link_and_visible_focus(page: Any) -> None:
 def _main_pages(live_server: LiveServer) -> list[tuple[str, str]]:
     slug = "eu-climate-adaptation" if live_server.has_demo else "clean-air"
     return [
+        ("sign-in", "/sign-in"),
         ("missions", "/"),
         ("cockpit", f"/missions/{slug}"),
         ("mission-map", f"/missions/{slug}/map"),
@@ -203,6 +262,8 @@ def test_main_pages_are_accessible_offline_and_error_free(
     try:
         for name, url in _main_pages(live_server):
             page.goto(url)
+            if name == "missions" and not page.get_by_text(f"Signed in as {LEAD}").count():
+                sign_in(page)  # the sign-in page was shot as a visitor sees it
             page.wait_for_load_state("networkidle")
             found = _axe_serious(page)
             overflow = page.evaluate(
