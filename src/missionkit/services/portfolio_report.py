@@ -15,6 +15,7 @@ from typing import Any
 
 from missionkit.domain.vocab import STAGES
 from missionkit.services.charts_svg import Chart, lorenz_points, render_svg
+from missionkit.services.spreadsheet import safe_cell
 
 REPORT_FORMATS = ("md", "html", "xlsx", "json")
 
@@ -262,11 +263,6 @@ def render_html(report: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _safe_cell(text: str) -> str:
-    """Spreadsheets run text starting with = + - @ as a formula: keep it text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _xlsx_chart(sheet: Any, chart: Chart) -> None:
     """The chart's numbers as a table from the sheet's next row, and a native chart over
     them placed beside the section's text."""
@@ -278,7 +274,7 @@ def _xlsx_chart(sheet: Any, chart: Chart) -> None:
     for j, name in enumerate(names, 2):
         sheet.cell(first, j, name)
     for i, category in enumerate(chart.categories):
-        sheet.cell(first + 1 + i, 1, _safe_cell(category))
+        sheet.cell(first + 1 + i, 1, safe_cell(category))
         for j, (_, values) in enumerate(chart.series, 2):
             sheet.cell(first + 1 + i, j, values[i])
     last = first + len(chart.categories)
@@ -320,13 +316,13 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
     for s in report_sections(report):
         sheet = book.create_sheet(s.title[:31])
         for text in [*s.paragraphs, *s.items]:
-            sheet.append([_safe_cell(text)])
+            sheet.append([safe_cell(text)])
         if s.head:
             if s.paragraphs or s.items:
                 sheet.append([])
             sheet.append(s.head)
             for row in s.rows:
-                sheet.append([_safe_cell(c) for c in row])
+                sheet.append([safe_cell(c) for c in row])
         if s.chart is not None:
             _xlsx_chart(sheet, s.chart)
     buffer = BytesIO()
