@@ -33,6 +33,7 @@ import pytest
 import uvicorn
 
 from missionkit.api.app import create_app
+from missionkit.api.auth import Limits
 from missionkit.services import accounts
 from missionkit.services.transfer import import_document
 from missionkit.store.db import Database
@@ -113,7 +114,10 @@ def live_server(
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(database), log_level="warning", lifespan="off")
+    # Every scenario signs in through the page from 127.0.0.1: more than the default
+    # 10 sign-ins a minute per address (that limit has its own tests in tests/web).
+    app = create_app(database, Limits(sign_ins_per_minute=1000))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
