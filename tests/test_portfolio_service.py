@@ -96,14 +96,16 @@ def test_html_and_xlsx_reports_carry_the_same_findings(stored: Database, tmp_pat
 
 
 def test_spreadsheet_cells_never_become_formulas() -> None:
-    from missionkit.services.portfolio_report import _safe_cell
+    """The XLSX report writes every text cell through the shared rule (tested in
+    tests/test_spreadsheet.py)."""
+    from missionkit.services import portfolio_report, spreadsheet
 
-    assert _safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
-    assert _safe_cell("-5%") == "'-5%" and _safe_cell("Water") == "Water"
+    assert portfolio_report.safe_cell is spreadsheet.safe_cell
 
 
 def test_api_single_analysis_matches_the_full_report(stored: Database) -> None:
-    with TestClient(create_app(stored)) as client:
+    admin = bearer(stored, "root", ["read"], is_admin=True)
+    with TestClient(create_app(stored), headers=admin) as client:
         full = client.get("/api/missions/clean-air/portfolio").json()
         for name in ("coverage", "coherence", "stage_balance", "drift", "spatial_equity"):
             one = client.get(f"/api/missions/clean-air/portfolio/{name}").json()
