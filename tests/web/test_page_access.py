@@ -477,3 +477,18 @@ def test_cockpit_shows_experiment_decisions_and_learning(
     assert "Experiments: decisions and learning" in section and "scale" in section
     assert "Impact-first criteria shortlist more mission-relevant proposals." in section
     assert "Programme board" in section and EXPERIMENT["title"] in section
+
+
+def test_signing_in_again_replaces_the_session(
+    db: Database, anonymous: TestClient, missions: dict[str, Any]
+) -> None:
+    _user(db, "ana", "clean-air")
+    sign_in(anonymous, "ana")
+    first = anonymous.cookies.get(COOKIE)
+    again = sign_in(anonymous, "ana")  # the form now carries the session's token
+    assert again.status_code == 303
+    second = anonymous.cookies.get(COOKIE)
+    assert first and second and first != second
+    with TestClient(create_app(db), cookies={COOKIE: first}) as replay:
+        assert replay.get("/missions/clean-air").status_code == 404
+    assert anonymous.get("/missions/clean-air").status_code == 200

@@ -285,6 +285,9 @@ def pages_router(database: Database) -> APIRouter:
                     response.headers["Retry-After"] = str(seconds)
                 return response
             return sign_in_form(request, next_path, error=str(e), username=username, status=401)
+        if actor.signed_in:  # signing in again ends the session it replaces
+            with database.transaction() as session:
+                accounts.end_session(session, request.cookies.get(COOKIE, ""))
         redirect = RedirectResponse(next_path, status_code=303)
         set_session_cookie(request, redirect, signed_in.session.cookie)
         redirect.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
