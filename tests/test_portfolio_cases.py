@@ -205,26 +205,3 @@ def test_from_documents_reads_connector_shaped_dicts() -> None:
         Portfolio.from_documents([{**doc, "public_contribution": None}])
     zero = Portfolio.from_documents([{**doc, "public_contribution": None}], missing_budget="zero")
     assert zero.total_budget == 0.0
-
-
-def test_engine_is_pure() -> None:
-    # Architecture rule: engines import no web, store, services, API or CLI code.
-    import ast
-    from pathlib import Path
-
-    import missionkit.portfolio as package
-
-    banned = ("fastapi", "sqlalchemy", "jinja2", "alembic", "typer", "starlette", "uvicorn")
-    layers = ("missionkit.store", "missionkit.services", "missionkit.api", "missionkit.web",
-              "missionkit.cli", "missionkit.connectors")  # fmt: skip
-    for path in Path(package.__file__).parent.glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert not name.startswith(banned), (path.name, name)
-                assert not name.startswith(layers), (path.name, name)

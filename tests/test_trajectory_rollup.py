@@ -136,25 +136,3 @@ def test_staleness_overdue_and_on_time() -> None:
     assert (grace.last_observation, grace.overdue) == (dt.date(2022, 12, 31), False)
     with pytest.raises(ValueError):
         staleness(2022, 0, as_of=dt.date(2024, 1, 1))
-
-
-def test_engine_is_pure() -> None:
-    # Architecture rule: engines import no web, store, services, API or CLI code.
-    import ast
-    from pathlib import Path
-
-    import missionkit.trajectory as package
-
-    banned = ("fastapi", "sqlalchemy", "jinja2", "alembic", "typer", "starlette", "uvicorn")
-    layers = ("missionkit.store", "missionkit.services", "missionkit.api", "missionkit.web")
-    for path in Path(package.__file__).parent.glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert not name.startswith(banned), (path.name, name)
-                assert not name.startswith((*layers, "missionkit.cli")), (path.name, name)
