@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from missionkit.cli import common
 from missionkit.cli.main import app
 from missionkit.experiments import design, did
 
@@ -23,6 +24,13 @@ SUMMARY = {
     },
 }
 GBSTATS = json.loads((Path(__file__).parent / "data/gbstats/cases.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables as on a wide terminal: the console may have fixed its width on import from a
+    COLUMNS the test runner's workers inherited, and wrapped headers would split words."""
+    monkeypatch.setattr(common.out, "width", 250)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
