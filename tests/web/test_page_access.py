@@ -492,3 +492,19 @@ def test_signing_in_again_replaces_the_session(
     with TestClient(create_app(db), cookies={COOKIE: first}) as replay:
         assert replay.get("/missions/clean-air").status_code == 404
     assert anonymous.get("/missions/clean-air").status_code == 200
+
+
+def test_pages_refuse_framing_and_signed_in_pages_are_not_cached(
+    db: Database, anonymous: TestClient, missions: dict[str, Any]
+) -> None:
+    public = anonymous.get("/missions/open-city")
+    assert "frame-ancestors 'none'" in public.headers["content-security-policy"]
+    assert "script-src 'self'" in public.headers["content-security-policy"]
+    assert public.headers["x-frame-options"] == "DENY"
+    assert "no-store" not in public.headers.get("cache-control", "")
+    assert "no-store" in anonymous.get("/sign-in").headers["cache-control"]  # its token
+    _user(db, "ana", "clean-air")
+    sign_in(anonymous, "ana")
+    assert "no-store" in anonymous.get("/missions/clean-air").headers["cache-control"]
+    refused = anonymous.get("/missions/clean-air/edit")
+    assert refused.status_code == 403 and refused.headers["x-frame-options"] == "DENY"
