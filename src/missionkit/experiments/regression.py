@@ -166,7 +166,8 @@ def wild_cluster_bootstrap(
         raise ExperimentInputError("column", "no such coefficient")
     bread = np.linalg.inv(x.T @ x)
     fit = ols(y, x, cluster)
-    t_stat = float(fit.coef[column] / np.sqrt(fit.cov[column, column]))
+    with np.errstate(divide="ignore", invalid="ignore"):  # a perfect fit: t is infinite
+        t_stat = float(fit.coef[column] / np.sqrt(fit.cov[column, column]))
     factor = g / (g - 1) * (n - 1) / (n - k)
     others = [c for c in range(k) if c != column]
     if others:
