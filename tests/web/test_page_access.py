@@ -508,3 +508,16 @@ def test_pages_refuse_framing_and_signed_in_pages_are_not_cached(
     assert "no-store" in anonymous.get("/missions/clean-air").headers["cache-control"]
     refused = anonymous.get("/missions/clean-air/edit")
     assert refused.status_code == 403 and refused.headers["x-frame-options"] == "DENY"
+
+
+def test_unknown_addresses_are_pages_for_pages_and_json_for_the_api(
+    anonymous: TestClient,
+) -> None:
+    for path in ("/no/such/page", "/objectives/not-a-number"):
+        page = anonymous.get(path)
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"], path
+        assert "No such page here" in page.text
+    assert anonymous.get("/api/no-such-thing").json() == {"detail": "Not Found"}
+    invalid = anonymous.get("/api/objectives/not-a-number")
+    assert invalid.status_code == 422 and invalid.json()["detail"][0]["loc"][0] == "path"
+    assert anonymous.delete("/sign-in").status_code == 405

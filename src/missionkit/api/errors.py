@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from missionkit.api.auth import CsrfRefused, Throttled
 from missionkit.domain.problems import InvalidInput
@@ -23,6 +29,19 @@ def path_to_loc(path: str) -> list[str | int]:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        """Unknown addresses and methods: FastAPI's JSON for the API, a page for pages."""
+        if (page := error_page(request, exc)) is not None:
+            return page
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        if (page := error_page(request, exc)) is not None:
+            return page
+        return await request_validation_exception_handler(request, exc)
+
     @app.exception_handler(InvalidInput)
     async def invalid(request: Request, exc: InvalidInput) -> Response:
         if (page := error_page(request, exc)) is not None:  # pages answer in HTML

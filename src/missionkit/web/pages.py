@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
 
 from missionkit import __version__
 from missionkit.domain.access import Actor
@@ -188,5 +190,13 @@ def error_page(request: Request, exc: Exception) -> Response | None:
         return problem_page(request, 429, "Too many requests", str(exc), exc.retry_after)
     if isinstance(exc, SignInRefused):
         return problem_page(request, 429 if exc.throttled else 401, "Sign-in refused", str(exc))
+    if isinstance(exc, HTTPException):  # no such route, or a method it does not take
+        if exc.status_code == 404:
+            return not_found(request)
+        return problem_page(request, exc.status_code, "This did not work", str(exc.detail))
+    if isinstance(exc, RequestValidationError):  # e.g. /objectives/abc
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return not_found(request)
+        return problem_page(request, 422, "This did not work", "Some values are not valid.")
     status = {"InvalidInput": 422, "Conflict": 409, "StaleVersion": 412}
     return problem_page(request, status.get(type(exc).__name__, 400), "This did not work", str(exc))
