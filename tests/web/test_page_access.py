@@ -521,3 +521,25 @@ def test_unknown_addresses_are_pages_for_pages_and_json_for_the_api(
     invalid = anonymous.get("/api/objectives/not-a-number")
     assert invalid.status_code == 422 and invalid.json()["detail"][0]["loc"][0] == "path"
     assert anonymous.delete("/sign-in").status_code == 405
+
+
+def test_an_editor_of_a_sub_mission_keeps_its_parent_when_saving(
+    db: Database, anonymous: TestClient, client: TestClient, missions: dict[str, Any]
+) -> None:
+    """secret-child's parent is open-city; its editor owns neither, yet saves the form."""
+    _user(db, "ed", "secret-child", "editor")
+    sign_in(anonymous, "ed")
+    form = anonymous.get("/missions/secret-child/edit")
+    assert form.status_code == 200
+    parent = str(missions["public"]["id"])
+    assert re.search(rf'<option value="{parent}" selected', form.text), "parent not kept"
+    saved = anonymous.post(
+        "/missions/secret-child/edit",
+        data={"title": "Secret child, renamed", "slug": "secret-child", "parent_id": parent,
+              "start": "2024-01-01", "deadline": "2030-12-31", "csrf_token": _csrf(form.text)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    stored = client.get(f"/api/missions/{missions['child']['id']}").json()
+    assert stored["parent_id"] == missions["public"]["id"]
+    assert stored["title"] == "Secret child, renamed"

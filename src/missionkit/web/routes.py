@@ -384,11 +384,22 @@ def pages_router(database: Database) -> APIRouter:
 
     def mission_form(actor: Actor, key: int | None) -> tuple[FormState, dict[str, Any] | None]:
         with reading() as session:
-            among = managed(actor)
-            choices = {
-                "parent_id": _choices(form_service.mission_choices(session, key, among), "— none —")
-            }
             record = records.get(session, MISSIONS, key) if key is not None else None
+            among = managed(actor)
+            parent = record["parent_id"] if record else None
+            hidden_parent: list[tuple[str, str]] = []
+            if among is not None and parent is not None:
+                # Editing keeps the current parent, even one the editor may not choose;
+                # its title shows only to those who may read it.
+                visible = readable(session, actor)
+                if visible is None or parent in visible:
+                    among = among | {parent}
+                else:
+                    hidden_parent = [(str(parent), "the current parent (not visible to you)")]
+            pairs = form_service.mission_choices(session, key, among)
+            choices: dict[str, Sequence[tuple[str, str]]] = {
+                "parent_id": [*_choices(pairs, "— none —"), *hidden_parent]
+            }
         values = (
             form_values(record, MISSION_FIELDS)
             if record
