@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.params import Offset
 from missionkit.domain.access import Actor
 from missionkit.services import access, audit
 from missionkit.store.db import Database
@@ -40,7 +41,7 @@ def audit_router(database: Database) -> APIRouter:
         key: str,
         format: Format = "json",
         limit: int = Query(100, ge=1, le=10_000),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
         actor: Actor = Who,
     ) -> Any:
         with database.reading() as session:
@@ -56,7 +57,7 @@ def audit_router(database: Database) -> APIRouter:
     def installation_audit(
         format: Format = "json",
         limit: int = Query(100, ge=1, le=10_000),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
     ) -> Any:
         with database.reading() as session:
             items = audit.entries(session, None, limit, offset)

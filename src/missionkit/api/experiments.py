@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.params import RecordKey
 from missionkit.api.resources import IfMatch, expected_version
 from missionkit.domain.access import Action, Actor
 from missionkit.domain.problems import InvalidInput
@@ -144,7 +145,7 @@ def experiments_router(db: Database) -> APIRouter:
         openapi_extra=rule("read"),
         summary="One experiment, in full",
     )
-    def get_experiment(experiment_id: int, response: Response, actor: Actor = Who) -> Any:
+    def get_experiment(experiment_id: RecordKey, response: Response, actor: Actor = Who) -> Any:
         with db.reading() as session:
             _on_experiment(session, actor, experiment_id, "read")
             item = svc.get_experiment(session, experiment_id)
@@ -158,7 +159,7 @@ def experiments_router(db: Database) -> APIRouter:
         description="Locked plan versions never change; lock again for a new version.",
     )
     def update(
-        experiment_id: int,
+        experiment_id: RecordKey,
         payload: svc.ExperimentUpdate,
         response: Response,
         if_match: IfMatch = None,
@@ -184,7 +185,7 @@ def experiments_router(db: Database) -> APIRouter:
         "Locking an unchanged plan returns the existing version (`created: false`).",
     )
     def lock(
-        experiment_id: int, payload: svc.LockRequest, response: Response, actor: Actor = Who
+        experiment_id: RecordKey, payload: svc.LockRequest, response: Response, actor: Actor = Who
     ) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
@@ -198,7 +199,9 @@ def experiments_router(db: Database) -> APIRouter:
         openapi_extra=rule("write"),
         summary="Assign units to arms (seeded; stratified or clustered per the plan)",
     )
-    def randomise(experiment_id: int, payload: svc.RandomiseRequest, actor: Actor = Who) -> Any:
+    def randomise(
+        experiment_id: RecordKey, payload: svc.RandomiseRequest, actor: Actor = Who
+    ) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
             return svc.randomise_units(session, experiment_id, payload.model_dump(), actor)
@@ -209,7 +212,7 @@ def experiments_router(db: Database) -> APIRouter:
         openapi_extra=rule("read"),
         summary="The assignment as CSV",
     )
-    def assignments(experiment_id: int, actor: Actor = Who) -> Any:
+    def assignments(experiment_id: RecordKey, actor: Actor = Who) -> Any:
         with db.reading() as session:
             _on_experiment(session, actor, experiment_id, "read")
             text = svc.assignments_csv(session, experiment_id)
@@ -229,7 +232,7 @@ def experiments_router(db: Database) -> APIRouter:
         "to the plan's. The answer names the plan version (number and hash) and every "
         "deviation from it.",
     )
-    def analyse(experiment_id: int, summary: Summary, actor: Actor = Who) -> Any:
+    def analyse(experiment_id: RecordKey, summary: Summary, actor: Actor = Who) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
             result = svc.analyse_experiment(session, experiment_id, summary, actor)
@@ -241,7 +244,7 @@ def experiments_router(db: Database) -> APIRouter:
         openapi_extra=rule("write"),
         summary="Record the decision (scale, iterate, stop), who took it and the learning",
     )
-    def decide(experiment_id: int, payload: svc.DecisionCreate, actor: Actor = Who) -> Any:
+    def decide(experiment_id: RecordKey, payload: svc.DecisionCreate, actor: Actor = Who) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
             payload_json = payload.model_dump(mode="json")

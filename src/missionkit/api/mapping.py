@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.params import Offset, RecordKey
 from missionkit.domain.access import Actor
 from missionkit.services import access, mapping
 from missionkit.store.db import Database
@@ -83,7 +84,7 @@ def mapping_router(database: Database) -> APIRouter:
     def list_suggestions(
         key: str,
         limit: int = Query(50, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
         actor: Actor = Who,
     ) -> Any:
         with database.reading() as session:
@@ -97,7 +98,7 @@ def mapping_router(database: Database) -> APIRouter:
         summary="Accept a suggestion: it becomes a reviewed contribution",
     )
     def accept(
-        key: str, contribution_id: int, body: Review | None = None, actor: Actor = Who
+        key: str, contribution_id: RecordKey, body: Review | None = None, actor: Actor = Who
     ) -> Any:
         review = body or Review()
         with database.transaction() as session:
@@ -117,7 +118,7 @@ def mapping_router(database: Database) -> APIRouter:
         summary="Reject a suggestion: removed, remembered, never suggested again",
     )
     def reject(
-        key: str, contribution_id: int, body: Review | None = None, actor: Actor = Who
+        key: str, contribution_id: RecordKey, body: Review | None = None, actor: Actor = Who
     ) -> Any:
         review = body or Review()
         with database.transaction() as session:

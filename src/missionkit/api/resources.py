@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from missionkit.api.auth import Who, rule
 from missionkit.api.encoding import FastJSONResponse
+from missionkit.api.params import Offset, RecordKey
 from missionkit.domain.access import Action, Actor, Target
+from missionkit.domain.models import MAX_INT
 from missionkit.domain.problems import InvalidInput
 from missionkit.services import access, records
 from missionkit.services.records import Resource
@@ -79,16 +81,16 @@ def _require(
 def _filter_type(res: Resource, name: str) -> Any:
     column_type = res.table.__table__.columns[name].type
     if isinstance(column_type, Integer):
-        return int | None
+        return Annotated[int | None, Query(ge=0, le=MAX_INT)]
     if isinstance(column_type, Date):
-        return date | None
-    return str | None
+        return Annotated[date | None, Query()]
+    return Annotated[str | None, Query(max_length=500)]
 
 
 def _list_endpoint(db: Database, res: Resource) -> Any:
     def endpoint(
         limit: int = Query(50, ge=1, le=records.MAX_LIMIT),
-        offset: int = Query(0, ge=0),
+        offset: Offset = 0,
         sort: str | None = Query(
             None, description=f"Comma-separated; '-' for descending. One of: {', '.join(res.sorts)}"
         ),
@@ -112,7 +114,7 @@ def _list_endpoint(db: Database, res: Resource) -> Any:
     params = [p for p in inspect.signature(endpoint).parameters.values() if p.kind != p.VAR_KEYWORD]
     params += [
         inspect.Parameter(
-            f, inspect.Parameter.KEYWORD_ONLY, default=Query(None), annotation=_filter_type(res, f)
+            f, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_filter_type(res, f)
         )
         for f in res.filters
     ]
@@ -122,7 +124,7 @@ def _list_endpoint(db: Database, res: Resource) -> Any:
 
 def router_for(db: Database, res: Resource) -> APIRouter:
     router = APIRouter(prefix=f"/api/{res.name}", tags=[res.name])
-    key_type = str if res.pk == "code" else int
+    key_type = str if res.pk == "code" else RecordKey
     page_model = Page[res.public]  # type: ignore[name-defined]
 
     router.add_api_route(

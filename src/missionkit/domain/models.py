@@ -48,6 +48,10 @@ Slug = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,79}$"),
     Field(description="Lower-case letters, digits and hyphens; unique in its scope."),
 ]
+MAX_INT = 2_147_483_647
+"""The largest value the databases' integer columns hold (PostgreSQL ``integer``)."""
+RecordId = Annotated[int, Field(ge=1, le=MAX_INT, description="A stored record's id.")]
+
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -149,7 +153,7 @@ class ObjectiveFields(Strict):
     title: Title
     description: str = ""
     keywords: Tags
-    position: int = Field(0, ge=0, description="Display order among siblings.")
+    position: int = Field(0, ge=0, le=MAX_INT, description="Display order among siblings.")
 
 
 class IndicatorFields(Strict):
@@ -310,7 +314,7 @@ class RegionFields(Strict):
     code: Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_known_region)]
     name: Title | None = Field(None, description="Defaults to the reference name.")
     level: RegionLevel | None = Field(None, description="Defaults to the reference level.")
-    population: int | None = Field(None, ge=0)
+    population: int | None = Field(None, ge=0, le=MAX_INT)
     gdp_per_head: float | None = Field(None, ge=0, description="GDP per head (PPS or EUR).")
     rd_intensity: float | None = Field(None, ge=0, le=100, description="R&D spending, % of GDP.")
     scoreboard_group: ScoreboardGroup | None = None

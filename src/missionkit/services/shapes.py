@@ -21,6 +21,7 @@ from missionkit.domain.models import (
     ObservationFields,
     OrganisationFields,
     ParticipationFields,
+    RecordId,
     RegionFields,
     ReviewFields,
     WorkItemFields,
@@ -30,35 +31,35 @@ T = TypeVar("T")
 
 
 class MissionCreate(MissionFields):
-    parent_id: int | None = Field(None, description="Parent mission (vertical coordination).")
+    parent_id: RecordId | None = Field(None, description="Parent mission (vertical coordination).")
 
 
 class ObjectiveCreate(ObjectiveFields):
-    mission_id: int
-    parent_id: int | None = None
+    mission_id: RecordId
+    parent_id: RecordId | None = None
 
 
 class IndicatorCreate(IndicatorFields):
-    mission_id: int
-    objective_id: int | None = None
+    mission_id: RecordId
+    objective_id: RecordId | None = None
 
 
 class ObservationCreate(ObservationFields):
-    indicator_id: int
+    indicator_id: RecordId
 
 
 class ParticipationIn(ParticipationFields):
-    organisation_id: int
+    organisation_id: RecordId
 
 
 class ActivityCreate(ActivityFields):
-    mission_id: int
+    mission_id: RecordId
     organisations: list[ParticipationIn] = Field(default_factory=list)
 
 
 class ContributionCreate(ContributionFields):
-    activity_id: int
-    objective_id: int
+    activity_id: RecordId
+    objective_id: RecordId
 
 
 class OrganisationCreate(OrganisationFields):
@@ -70,13 +71,13 @@ class RegionCreate(RegionFields):
 
 
 class WorkItemCreate(WorkItemFields):
-    activity_id: int
+    activity_id: RecordId
 
 
 class ReviewCreate(ReviewFields):
-    mission_id: int
-    objective_id: int | None = None
-    activity_id: int | None = None
+    mission_id: RecordId
+    objective_id: RecordId | None = None
+    activity_id: RecordId | None = None
 
 
 def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
