@@ -543,3 +543,34 @@ def test_an_editor_of_a_sub_mission_keeps_its_parent_when_saving(
     stored = client.get(f"/api/missions/{missions['child']['id']}").json()
     assert stored["parent_id"] == missions["public"]["id"]
     assert stored["title"] == "Secret child, renamed"
+
+
+def test_a_form_cannot_reach_into_another_mission(
+    db: Database, anonymous: TestClient, client: TestClient, missions: dict[str, Any]
+) -> None:
+    """An editor of clean-air names open-city's objective as a new objective's parent."""
+    theirs = post(client, "/api/objectives", {"mission_id": missions["public"]["id"],
+                  "slug": "theirs", "title": "Theirs"})  # fmt: skip
+    _user(db, "ed", "clean-air", "editor")
+    sign_in(anonymous, "ed")
+    form = anonymous.get("/missions/clean-air/objectives/new")
+    posted = anonymous.post(
+        "/missions/clean-air/objectives/new",
+        data={"title": "Mine", "slug": "mine", "parent_id": str(theirs["id"]),
+              "csrf_token": _csrf(form.text)},
+    )  # fmt: skip
+    assert posted.status_code == 422 and "belongs to another mission" in posted.text
+    # And a page of open-city is not editable by them at all.
+    assert anonymous.get(f"/objectives/{theirs['id']}/edit").status_code == 403
+
+
+def test_a_token_sent_to_a_form_is_audited_as_the_web(
+    db: Database, client: TestClient, missions: dict[str, Any]
+) -> None:
+    created = client.post("/missions/clean-air/objectives/new",
+                          data={"title": "By script", "slug": "by-script"},
+                          follow_redirects=False)  # fmt: skip
+    assert created.status_code == 303, created.text
+    with db.reading() as session:
+        (entry,) = [e for e in audit.entries(session) if e["entity"] == "objectives"]
+    assert (entry["username"], entry["interface"]) == ("root", "web")
