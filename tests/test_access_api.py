@@ -54,6 +54,7 @@ def test_anonymous_readers_see_only_published_missions(web: TestClient) -> None:
     assert "clean-air" not in web.get("/").text
     response = web.post("/api/missions", json=MISSION)
     assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    assert web.post("/api/objectives", json={}).status_code == 401, "401 before 422"
 
 
 def test_a_signed_in_session_needs_the_csrf_token_to_change_anything(web: TestClient) -> None:

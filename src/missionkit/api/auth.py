@@ -33,8 +33,8 @@ RULE = "x-access"
 Rule = Literal["public", "read", "list", "write", "signed-in", "admin"]
 """What a route declares. public: anyone (health, docs, sign-in); read: a mission's
 pages and analyses (checked against the mission in the path); list: a list filtered to
-the missions the reader may see; write: the handler checks the record it changes;
-signed-in: any signed-in user; admin: administrators only."""
+the missions the reader may see; write: signed-in only, and the handler checks the
+record it changes; signed-in: any signed-in user; admin: administrators only."""
 
 
 def rule(kind: Rule) -> dict[str, Any]:
@@ -169,7 +169,8 @@ async def enforce(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         request.state.form_csrf = value if isinstance(value, str) else None
     actor = actor_of(request)
-    if kind == "signed-in" and not actor.signed_in:
+    if kind in ("signed-in", "write") and not actor.signed_in:
+        # Nobody writes anonymously: say so before the body is even validated.
         raise Refused(Verdict(False, "sign in first"), False)
     if kind == "admin" and not actor.is_admin:
         raise Refused(Verdict(False, "only an administrator may do this"), actor.signed_in)
