@@ -7,10 +7,12 @@ import os
 import resource
 import statistics
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -46,6 +48,21 @@ def postgres_unreachable(admin_url: str) -> str | None:
     return None
 
 
+def postgres_skipped(admin_url: str | None) -> str | None:
+    """Why the PostgreSQL measurements are skipped (and logged), or None when they run.
+
+    ``admin_url`` is None when the user passed ``--skip-postgres``.
+    """
+    if admin_url is None:
+        why = "disabled by --skip-postgres"
+    elif (reason := postgres_unreachable(admin_url)) is not None:
+        why = f"unreachable at {admin_url} ({reason})"
+    else:
+        return None
+    log(f"PostgreSQL skipped: {why}")
+    return why
+
+
 @contextmanager
 def throwaway_postgres(admin_url: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one measurement; dropped afterwards.
@@ -65,6 +82,31 @@ def throwaway_postgres(admin_url: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def time_interleaved(
+    gets: dict[str, Callable[[], Any]], requests: int, warmup: int, label: str
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Milliseconds per request and the last response's size in bytes, per request kind.
+
+    Each kind runs ``requests`` times after ``warmup`` untimed rounds, the kinds
+    alternating so that drift (caches, other load) hits them all alike.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in gets}
+    sizes: dict[str, int] = dict.fromkeys(gets, 0)
+    for _ in range(warmup):
+        for get in gets.values():
+            get().raise_for_status()
+    for n in range(requests):
+        for name, get in gets.items():
+            started = time.perf_counter()
+            response = get()
+            samples[name].append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            sizes[name] = len(response.content)
+        print(f"\r  {label}: {n + 1}/{requests} requests each", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    return samples, sizes
 
 
 def peak_rss_mib() -> float:

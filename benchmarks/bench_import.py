@@ -34,7 +34,7 @@ from _common import (
     log,
     median,
     peak_rss_mib,
-    postgres_unreachable,
+    postgres_skipped,
     sqlite_url,
     table,
     throwaway_postgres,
@@ -185,13 +185,7 @@ def run(
     seed: int = DEFAULT_SEED,
 ) -> ImportResults:
     """Generate once, then measure check / SQLite / PostgreSQL ``repeat`` times each."""
-    skipped = None
-    if postgres_url is None:
-        skipped = "disabled by --skip-postgres"
-    elif (why := postgres_unreachable(postgres_url)) is not None:
-        skipped = f"unreachable at {postgres_url} ({why})"
-    if skipped:
-        log(f"PostgreSQL skipped: {skipped}")
+    skipped = postgres_skipped(postgres_url)
     with tempfile.TemporaryDirectory(prefix="missionkit-bench-", dir=workdir) as tmp:
         document = Path(tmp) / f"mission-{activities}.json"
         log(f"generating {activities:,} activities -> {document}")

@@ -15,7 +15,6 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,11 @@ from _common import (
     log,
     median,
     percentile,
-    postgres_unreachable,
+    postgres_skipped,
     sqlite_url,
     table,
     throwaway_postgres,
+    time_interleaved,
 )
 from generate import DEFAULT_SEED, MISSION_SLUG, generate, stderr_progress
 
@@ -86,27 +86,6 @@ class MapResult:
         }
 
 
-def _time_interleaved(
-    gets: dict[str, Callable[[], Any]], requests: int, warmup: int, label: str
-) -> dict[str, Latency]:
-    """Time each request kind ``requests`` times, alternating kinds so drift hits all alike."""
-    samples: dict[str, list[float]] = {name: [] for name in gets}
-    sizes: dict[str, int] = dict.fromkeys(gets, 0)
-    for _ in range(warmup):
-        for get in gets.values():
-            get().raise_for_status()
-    for n in range(requests):
-        for name, get in gets.items():
-            started = time.perf_counter()
-            response = get()
-            samples[name].append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-            sizes[name] = len(response.content)
-        print(f"\r  {label}: {n + 1}/{requests} requests each", end="", file=sys.stderr)
-    print(file=sys.stderr)
-    return {name: Latency(samples[name], sizes[name]) for name in gets}
-
-
 def measure(
     backend: str, url: str, document: Path, activities: int, requests: int, warmup: int
 ) -> MapResult:
@@ -127,7 +106,7 @@ def measure(
             if found != activities:
                 raise RuntimeError(f"the map shows {found} activities, expected {activities}")
             map_path, record_path = f"/api/missions/{mission_id}/map", f"/api/missions/{mission_id}"
-            timed = _time_interleaved(
+            samples, sizes = time_interleaved(
                 {
                     "map": lambda: client.get(map_path),
                     "record": lambda: client.get(record_path),
@@ -136,6 +115,7 @@ def measure(
                 warmup,
                 f"{backend} GET",
             )
+            timed = {name: Latency(samples[name], sizes[name]) for name in samples}
     finally:
         database.dispose()
     return MapResult(backend, activities, import_seconds, timed["map"], timed["record"])
@@ -151,13 +131,7 @@ def run(
     seed: int = DEFAULT_SEED,
 ) -> tuple[list[MapResult], str | None]:
     """Results per backend, and why PostgreSQL was skipped (None when it ran)."""
-    skipped = None
-    if postgres_url is None:
-        skipped = "disabled by --skip-postgres"
-    elif (why := postgres_unreachable(postgres_url)) is not None:
-        skipped = f"unreachable at {postgres_url} ({why})"
-    if skipped:
-        log(f"PostgreSQL skipped: {skipped}")
+    skipped = postgres_skipped(postgres_url)
     results = []
     with tempfile.TemporaryDirectory(prefix="missionkit-map-", dir=workdir) as tmp:
         document = Path(tmp) / f"mission-{activities}.json"

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,10 +37,11 @@ from _common import (
     log,
     median,
     percentile,
-    postgres_unreachable,
+    postgres_skipped,
     sqlite_url,
     table,
     throwaway_postgres,
+    time_interleaved,
 )
 from generate import DEFAULT_SEED, MISSION_SLUG, generate, stderr_progress
 
@@ -70,21 +70,8 @@ def pages(slug: str, findings: bool) -> dict[str, str]:
 def _time(
     gets: dict[str, Callable[[], Any]], requests: int, warmup: int, label: str
 ) -> dict[str, dict[str, Any]]:
-    """Each request kind ``requests`` times, kinds alternating so drift hits all alike."""
-    samples: dict[str, list[float]] = {name: [] for name in gets}
-    sizes: dict[str, int] = dict.fromkeys(gets, 0)
-    for _ in range(warmup):
-        for get in gets.values():
-            get().raise_for_status()
-    for n in range(requests):
-        for name, get in gets.items():
-            started = time.perf_counter()
-            response = get()
-            samples[name].append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-            sizes[name] = len(response.content)
-        print(f"\r  {label}: {n + 1}/{requests} rounds", end="", file=sys.stderr)
-    print(file=sys.stderr)
+    """Median, p95, size and samples per request kind (see :func:`time_interleaved`)."""
+    samples, sizes = time_interleaved(gets, requests, warmup, label)
     return {
         name: {
             "median_ms": median(values),
@@ -163,11 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.activities < 1 or args.requests < 1 or args.warmup < 0:
         parser.error("--activities and --requests must be at least 1, --warmup at least 0")
-    skipped = None
-    if args.skip_postgres:
-        skipped = "disabled by --skip-postgres"
-    elif (why := postgres_unreachable(args.postgres_url)) is not None:
-        skipped = f"unreachable at {args.postgres_url} ({why})"
+    skipped = postgres_skipped(None if args.skip_postgres else args.postgres_url)
     results = []
     with tempfile.TemporaryDirectory(prefix="missionkit-web-", dir=args.workdir) as tmp:
         document = Path(tmp) / f"mission-{args.activities}.json"
