@@ -246,6 +246,7 @@ def _main_pages(live_server: LiveServer) -> list[tuple[str, str]]:
         ("mission-form", "/missions/new"),
         ("indicator-form", f"/missions/{slug}/indicators/new"),
         ("report", f"/missions/{slug}/report"),
+        ("review-queue", "/missions/clean-air/suggestions"),  # the factories' suggestions
     ]
 
 
@@ -311,6 +312,26 @@ def test_the_mission_map_collapses_and_links(page: Any) -> None:
     page.get_by_role("link", name="city/buses#0: Procure buses").click()
     page.wait_for_url(re.compile(r".*/activities/\d+#work-item-\d+$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Electric bus pilot 0"
+
+
+def test_a_reviewer_accepts_and_rejects_suggested_links(page: Any) -> None:
+    """From the cockpit's link to the queue; each decision comes back as a confirmation."""
+    page.goto(f"/missions/{PUBLISHED}")
+    page.get_by_role("link", name=re.compile(r"^Review \d+ suggested links?$")).click()
+    page.wait_for_url(re.compile(rf".*/missions/{PUBLISHED}/suggestions$"))
+    rows = page.locator("tbody tr")
+    before = rows.count()
+    assert before >= 2
+    rows.first.get_by_role("button", name=re.compile("^Accept")).click()
+    page.wait_for_url(re.compile(r".*\?done=accepted$"))
+    assert page.get_by_role("status").inner_text().startswith("Accepted")
+    assert rows.count() == before - 1
+    rows.first.get_by_label("Why reject (optional)").fill("not this objective")
+    rows.first.get_by_role("button", name=re.compile("^Reject")).click()
+    page.wait_for_url(re.compile(r".*\?done=rejected$"))
+    assert page.get_by_role("status").inner_text().startswith("Rejected")
+    assert rows.count() == before - 2 or page.get_by_text("Nothing to review").count() == 1
+    assert _axe_serious(page) == []
 
 
 def test_requests_off_the_server_are_caught(page: Any) -> None:

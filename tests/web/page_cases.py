@@ -92,6 +92,17 @@ def page_case(path: str, method: str, ids: dict[str, Any]) -> PageCase | None:
         return PageCase("/missions/clean-air", None, READERS, False)
     if parts[:2] == ["missions", "{key}"] and len(parts) == 3 and parts[2] in MISSION_VIEWS:
         return PageCase(f"/missions/clean-air/{MISSION_VIEWS[parts[2]]}", None, READERS, False)
+    if parts[:3] == ["missions", "{key}", "suggestions"]:
+        # The review queue: its readers see it; suggesting again, accepting and rejecting
+        # take an editor (as the API's review routes).
+        if len(parts) == 3 and get:
+            return PageCase("/missions/clean-air/suggestions", None, READERS, False)
+        concrete = path.replace("{key}", "clean-air").replace(
+            "{contribution_id}",
+            str(ids["contributions"]),  # a suggested one
+        )
+        note = {"note": "not this one"} if parts[-1] == "reject" else {}
+        return PageCase(concrete, note, EDITORS, True)
     if path == "/missions/{key}/edit":
         form = None if get else MISSION_FORM | {"title": "Renamed", "slug": "clean-air"}
         return PageCase("/missions/clean-air/edit", form, EDITORS, not get)

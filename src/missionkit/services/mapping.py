@@ -259,7 +259,13 @@ def list_suggestions(
     """A mission's contributions of one provenance, best score first (the review queue)."""
     mission_id = mission_id_for(session, key)
     rows = session.execute(
-        select(t.Contribution, t.Activity.identifier, t.Activity.title, t.Objective.slug)
+        select(
+            t.Contribution,
+            t.Activity.identifier,
+            t.Activity.title,
+            t.Objective.slug,
+            t.Objective.title,
+        )
         .join(t.Activity, t.Activity.id == t.Contribution.activity_id)
         .join(t.Objective, t.Objective.id == t.Contribution.objective_id)
         .where(t.Activity.mission_id == mission_id, t.Contribution.provenance == provenance)
@@ -267,7 +273,24 @@ def list_suggestions(
         .limit(limit)
         .offset(offset)
     ).all()
-    return [_public(c, identifier, title, slug) for c, identifier, title, slug in rows]
+    return [
+        _public(c, identifier, title, slug) | {"objective_title": objective}
+        for c, identifier, title, slug, objective in rows
+    ]
+
+
+def count_suggestions(session: Session, key: int | str, *, provenance: str = "suggested") -> int:
+    """How many contributions of one provenance the mission has (the queue's length)."""
+    mission_id = mission_id_for(session, key)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(t.Contribution)
+            .join(t.Activity, t.Activity.id == t.Contribution.activity_id)
+            .where(t.Activity.mission_id == mission_id, t.Contribution.provenance == provenance)
+        )
+        or 0
+    )
 
 
 def _public(c: t.Contribution, identifier: str, title: str, slug: str) -> dict[str, Any]:

@@ -11,7 +11,15 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from missionkit.domain.access import Actor, Target
-from missionkit.services import access, cockpit, maps, portfolio, portfolio_report, records
+from missionkit.services import (
+    access,
+    cockpit,
+    mapping,
+    maps,
+    portfolio,
+    portfolio_report,
+    records,
+)
 from missionkit.services import forms as form_service
 from missionkit.services.catalogue import MISSIONS
 from missionkit.web import charts, pages
@@ -168,6 +176,7 @@ def mission_router(ctx: PageContext) -> APIRouter:
                 mission_id = ctx.mission_for(session, actor, key, "read")
                 data = cockpit.cockpit(session, mission_id, today, ctx.readable(session, actor))
                 rights = ctx.mission_rights(session, actor, mission_id)
+                suggested = mapping.count_suggestions(session, mission_id) if rights["edit"] else 0
             deadline = data["mission"]["deadline"]
             for card in data["indicators"]:
                 card["chart"] = indicator_chart(card, f"chart-{card['id']}", deadline)
@@ -195,7 +204,9 @@ def mission_router(ctx: PageContext) -> APIRouter:
                 if any(c["code"] in charts.EUROPE_TILES for c in spread["countries"])
                 else None
             )
-            return render(request, "cockpit.html", today=today, rights=rights, **data)
+            return render(
+                request, "cockpit.html", today=today, rights=rights, suggested=suggested, **data
+            )
 
         return guarded(page)
 
