@@ -30,8 +30,9 @@ TEXTS = {
 }
 
 
-@pytest.fixture
-def stored(db: Database, tmp_path: Path) -> Database:
+def mapping_document() -> dict[str, Any]:
+    """clean-air with objectives buses and heating, four activities whose texts the mapper
+    links clearly, and one manual link that suggestions must leave alone."""
     doc = variant(document(activities=4))
     mission = doc["missions"][0]
     mission["objectives"] = [
@@ -48,8 +49,13 @@ def stored(db: Database, tmp_path: Path) -> Database:
     for a in mission["activities"]:
         a["title"], a["summary"] = TEXTS[a["identifier"]]
         a["contributions"] = []
-    # One manual link exists already: suggestions must leave that pair alone.
     mission["activities"][2]["contributions"] = [{"objective": "buses", "provenance": "manual"}]
+    return doc
+
+
+@pytest.fixture
+def stored(db: Database, tmp_path: Path) -> Database:
+    doc = mapping_document()
     import_document(db, write(doc, tmp_path / "d.json"))
     return db
 

@@ -11,7 +11,6 @@ database); the rules' queries run on PostgreSQL in test_access_api.py.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -306,10 +305,6 @@ def test_a_route_without_a_rule_is_refused_to_everyone(world: World) -> None:
     for role in ("anonymous", "admin"):
         response = client.get("/api/forgotten", headers=world.headers[role])
         assert response.status_code == 403 and "declares no access rule" in response.text
-
-
-def _client(path: Path) -> Callable[[], TestClient]:
-    return lambda: TestClient(create_app(Database(f"sqlite:///{path}")))
 
 
 def test_every_role_on_every_route(world: World, tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from missionkit.services.maps import mission_id_for
 from missionkit.services.transfer import import_document
 from missionkit.store.db import Database
 from missionkit.web import review
-from tests.factories import document, variant, write
-from tests.test_mapping_service import TEXTS
+from tests.factories import write
+from tests.test_mapping_service import mapping_document
 from tests.web.test_page_access import BROWSER, _csrf, _user, sign_in
 
 QUEUE = "/missions/clean-air/suggestions"
@@ -27,23 +27,7 @@ QUEUE = "/missions/clean-air/suggestions"
 def queue(db: Database, tmp_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """clean-air (unpublished) with objectives buses and heating, four activities whose
     texts the mapper links clearly, one manual link, and a fresh set of suggestions."""
-    doc = variant(document(activities=4))
-    mission = doc["missions"][0]
-    mission["objectives"] = [
-        {"slug": "buses", "title": "Electric buses", "keywords": ["bus", "buses"]},
-        {
-            "slug": "heating",
-            "title": "Clean heating",
-            "description": "Heat pumps and district heating instead of gas boilers",
-            "keywords": ["heat pump*", "heating"],
-        },
-    ]
-    mission["indicators"][0]["objective"] = "buses"
-    mission["reviews"][0]["objective"] = "buses"
-    for a in mission["activities"]:
-        a["title"], a["summary"] = TEXTS[a["identifier"]]
-        a["contributions"] = []
-    mission["activities"][2]["contributions"] = [{"objective": "buses", "provenance": "manual"}]
+    doc = mapping_document()
     import_document(db, write(doc, tmp_path / "d.json"))
     with db.transaction() as s:
         mapping.suggest_contributions(s, "clean-air")
