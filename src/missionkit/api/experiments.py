@@ -20,6 +20,7 @@ from missionkit.domain.problems import InvalidInput
 from missionkit.experiments import ab, design
 from missionkit.experiments.types import ExperimentInputError, to_plain
 from missionkit.services import access
+from missionkit.services import experiment_shapes as shapes
 from missionkit.services import experiments as svc
 from missionkit.store.db import Database
 
@@ -71,7 +72,7 @@ def experiments_router(db: Database) -> APIRouter:
     )
     def create(
         key: str,
-        payload: svc.ExperimentCreate,
+        payload: shapes.ExperimentCreate,
         request: Request,
         response: Response,
         actor: Actor = Who,
@@ -160,7 +161,7 @@ def experiments_router(db: Database) -> APIRouter:
     )
     def update(
         experiment_id: RecordKey,
-        payload: svc.ExperimentUpdate,
+        payload: shapes.ExperimentUpdate,
         response: Response,
         if_match: IfMatch = None,
         actor: Actor = Who,
@@ -185,7 +186,10 @@ def experiments_router(db: Database) -> APIRouter:
         "Locking an unchanged plan returns the existing version (`created: false`).",
     )
     def lock(
-        experiment_id: RecordKey, payload: svc.LockRequest, response: Response, actor: Actor = Who
+        experiment_id: RecordKey,
+        payload: shapes.LockRequest,
+        response: Response,
+        actor: Actor = Who,
     ) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
@@ -200,7 +204,7 @@ def experiments_router(db: Database) -> APIRouter:
         summary="Assign units to arms (seeded; stratified or clustered per the plan)",
     )
     def randomise(
-        experiment_id: RecordKey, payload: svc.RandomiseRequest, actor: Actor = Who
+        experiment_id: RecordKey, payload: shapes.RandomiseRequest, actor: Actor = Who
     ) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
@@ -244,7 +248,7 @@ def experiments_router(db: Database) -> APIRouter:
         openapi_extra=rule("write"),
         summary="Record the decision (scale, iterate, stop), who took it and the learning",
     )
-    def decide(experiment_id: RecordKey, payload: svc.DecisionCreate, actor: Actor = Who) -> Any:
+    def decide(experiment_id: RecordKey, payload: shapes.DecisionCreate, actor: Actor = Who) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
             payload_json = payload.model_dump(mode="json")

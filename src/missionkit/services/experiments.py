@@ -14,7 +14,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
@@ -27,76 +27,18 @@ from missionkit.experiments.plan import ExperimentPlan, content_hash
 from missionkit.experiments.types import ExperimentInputError, to_plain
 from missionkit.services import audit
 from missionkit.services.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from missionkit.services.experiment_shapes import (
+    DecisionCreate,
+    ExperimentCreate,
+    ExperimentUpdate,
+    LockRequest,
+    RandomiseRequest,
+)
 from missionkit.services.maps import mission_id_for
 from missionkit.services.spreadsheet import safe_cell
 from missionkit.store import tables as t
 
-Stage = Literal["mission_definition", "convening", "instrument_choice", "process"]
-Design = Literal["ab", "multi_arm", "cluster", "did", "staggered", "before_after"]
-Status = Literal["draft", "registered", "randomised", "analysed", "decided"]
-Decision = Literal["scale", "iterate", "stop"]
-SLUG = r"^[a-z0-9][a-z0-9-]*$"
 M = TypeVar("M", bound=BaseModel)
-
-
-class ExperimentCreate(BaseModel):
-    """What a client sends to register an experiment (the plan stays a draft until locked)."""
-
-    model_config = ConfigDict(extra="forbid")
-    slug: str = Field(min_length=1, max_length=80, pattern=SLUG)
-    title: str = Field(min_length=1, max_length=500)
-    question: str = Field(min_length=1)
-    hypothesis: str = ""
-    stage: Stage
-    design: Design
-    unit: str = Field(min_length=1, max_length=200)
-    objective: str | None = Field(default=None, description="objective slug")
-    activity: str | None = Field(default=None, description="activity identifier")
-    instrument: str | None = Field(default=None, max_length=16)
-    call: str | None = Field(default=None, max_length=200)
-    plan: ExperimentPlan
-
-
-class ExperimentUpdate(BaseModel):
-    """A partial change; every field optional. Locked plan versions never change."""
-
-    model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, min_length=1, max_length=500)
-    question: str | None = Field(default=None, min_length=1)
-    hypothesis: str | None = None
-    stage: Stage | None = None
-    design: Design | None = None
-    unit: str | None = Field(default=None, min_length=1, max_length=200)
-    instrument: str | None = Field(default=None, max_length=16)
-    call: str | None = Field(default=None, max_length=200)
-    plan: ExperimentPlan | None = None
-
-
-class LockRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    locked_by: str = Field(min_length=1, max_length=200)
-    note: str = ""
-
-
-class UnitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    unit: str = Field(min_length=1, max_length=200)
-    stratum: str | None = Field(default=None, max_length=200)
-    cluster: str | None = Field(default=None, max_length=200)
-
-
-class RandomiseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    seed: int = Field(ge=0, le=2**31 - 1)  # stored in a 32-bit integer column
-    units: list[UnitIn] = Field(min_length=2)
-
-
-class DecisionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decision: Decision
-    decided_by: str = Field(min_length=1, max_length=500)
-    decided_on: dt.date
-    learning: str = Field(min_length=1)
 
 
 def _parse(model: type[M], payload: Any) -> M:
