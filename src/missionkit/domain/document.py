@@ -13,6 +13,7 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, ValidationError
 
+from missionkit.domain.experiments import ExperimentDoc
 from missionkit.domain.models import (
     ActivityFields,
     ContributionFields,
@@ -73,6 +74,7 @@ class MissionHeader(MissionCore):
     objectives: list[ObjectiveDoc] = Field(default_factory=list)
     indicators: list[IndicatorDoc] = Field(default_factory=list)
     reviews: list[ReviewDoc] = Field(default_factory=list)
+    experiments: list[ExperimentDoc] = Field(default_factory=list)
 
 
 class MissionDoc(MissionHeader):
@@ -127,7 +129,8 @@ class DocumentChecker:
     objectives: dict[int, set[str]] = field(default_factory=dict)
     activities: dict[int, set[str]] = field(default_factory=dict)
     work_items: dict[tuple[str, str], str] = field(default_factory=dict)
-    _review_refs: list[tuple[int, str, str]] = field(default_factory=list)
+    # (mission index, activity identifier, path): checked once every activity is seen.
+    _activity_refs: list[tuple[int, str, str]] = field(default_factory=list)
 
     def parse_header(
         self, raw: dict[str, Any]
@@ -191,7 +194,12 @@ class DocumentChecker:
         A problem in one part does not hide the others: the valid parts are still
         cross-checked, so a user sees every problem in one run.
         """
-        lists = {"objectives": ObjectiveDoc, "indicators": IndicatorDoc, "reviews": ReviewDoc}
+        lists = {
+            "objectives": ObjectiveDoc,
+            "indicators": IndicatorDoc,
+            "reviews": ReviewDoc,
+            "experiments": ExperimentDoc,
+        }
         own = {k: v for k, v in raw.items() if k not in lists and k != "activities"}
         before = len(self.problems)
         try:
@@ -263,7 +271,28 @@ class DocumentChecker:
                     )
                 )
             if r.activity is not None:
-                self._review_refs.append((i, r.activity, join_path(*at, "reviews", j, "activity")))
+                self._activity_refs.append(
+                    (i, r.activity, join_path(*at, "reviews", j, "activity"))
+                )
+        self.problems += _duplicates(
+            (
+                (join_path(*at, "experiments", j, "slug"), e.slug)
+                for j, e in enumerate(m.experiments)
+            ),
+            "experiment",
+        )
+        for j, e in enumerate(m.experiments):
+            if e.objective is not None and e.objective not in slugs:
+                self.problems.append(
+                    Problem(
+                        join_path(*at, "experiments", j, "objective"),
+                        f"unknown objective {e.objective!r}",
+                    )
+                )
+            if e.activity is not None:
+                self._activity_refs.append(
+                    (i, e.activity, join_path(*at, "experiments", j, "activity"))
+                )
 
     def parse_activity(self, mission: int, index: int, raw: Any) -> ActivityDoc | None:
         """Validate one streamed activity and its references to objectives and organisations."""
@@ -334,10 +363,10 @@ class DocumentChecker:
 
     def finish(self) -> list[Problem]:
         """Checks that need every activity seen; returns all problems found."""
-        for mission, identifier, path in self._review_refs:
+        for mission, identifier, path in self._activity_refs:
             if identifier not in self.activities.get(mission, set()):
                 self.problems.append(Problem(path, f"unknown activity {identifier!r}"))
-        self._review_refs.clear()
+        self._activity_refs.clear()
         return self.problems
 
     def _parse_list(self, raw: Any, model: type[Any], name: str) -> list[tuple[int, Any]]:

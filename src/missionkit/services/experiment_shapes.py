@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from missionkit.domain.experiments import SLUG, Decision, Design, Stage
 from missionkit.experiments.plan import ExperimentPlan
-
-Stage = Literal["mission_definition", "convening", "instrument_choice", "process"]
-Design = Literal["ab", "multi_arm", "cluster", "did", "staggered", "before_after"]
-Status = Literal["draft", "registered", "randomised", "analysed", "decided"]
-Decision = Literal["scale", "iterate", "stop"]
-SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
 
 class ExperimentCreate(BaseModel):

@@ -73,6 +73,7 @@ def mission_header(session: Session, m: t.Mission) -> MissionHeader:
         if m.parent_id
         else None
     )
+    experiments = _experiment_documents(session, m.id, slug_of)
     regions = session.scalars(
         select(t.MissionRegion.region)
         .where(t.MissionRegion.mission_id == m.id)
@@ -102,8 +103,45 @@ def mission_header(session: Session, m: t.Mission) -> MissionHeader:
                 }
                 for r, identifier in reviews
             ],
+            "experiments": experiments,
         }
     )
+
+
+def _experiment_documents(
+    session: Session, mission_id: int, slug_of: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Each experiment with its whole history: locked plans, assignment, decisions."""
+    rows = session.execute(
+        select(t.Experiment, t.Activity.identifier)
+        .outerjoin(t.Activity, t.Activity.id == t.Experiment.activity_id)
+        .where(t.Experiment.mission_id == mission_id)
+        .order_by(t.Experiment.slug)
+    ).all()
+    ids = [e.id for e, _ in rows]
+    children: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    History = type[t.ExperimentPlanVersion | t.ExperimentAssignment | t.ExperimentDecision]
+    parts: tuple[tuple[str, History, Any], ...] = (
+        ("plan_versions", t.ExperimentPlanVersion, t.ExperimentPlanVersion.number),
+        ("assignments", t.ExperimentAssignment, t.ExperimentAssignment.unit),
+        ("decisions", t.ExperimentDecision, t.ExperimentDecision.id),
+    )
+    for name, table, order in parts:
+        by_experiment: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for experiment_id, child in session.execute(
+            select(table.experiment_id, table).where(table.experiment_id.in_(ids)).order_by(order)
+        ):
+            by_experiment[experiment_id].append(_columns(child))
+        children[name] = by_experiment
+    return [
+        {
+            **_columns(e),
+            "objective": slug_of.get(e.objective_id or -1),
+            "activity": identifier,
+            **{name: found[e.id] for name, found in children.items()},
+        }
+        for e, identifier in rows
+    ]
 
 
 # Database ids and bookkeeping: never part of a document.
@@ -120,6 +158,7 @@ _INTERNAL = frozenset(
         "activity_id",
         "organisation_id",
         "parent_code",
+        "experiment_id",
     }
 )
 

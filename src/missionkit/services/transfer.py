@@ -40,6 +40,7 @@ BATCH = 2000
 class ImportReport:
     missions: list[str] = field(default_factory=list)
     activities: int = 0
+    experiments: int = 0
     organisations: int = 0
     regions: int = 0
     rows: int = 0
@@ -171,7 +172,9 @@ class _Writer:
         return found
 
     def mission(self, index: int, m: MissionHeader, parent_id: int | None) -> int:
-        values = m.model_dump(exclude={"parent", "objectives", "indicators", "reviews", "regions"})
+        values = m.model_dump(
+            exclude={"parent", "objectives", "indicators", "reviews", "experiments", "regions"}
+        )
         mission_id = self.s.scalar(
             insert(t.Mission).values(**values, parent_id=parent_id).returning(t.Mission.id)
         )
@@ -315,6 +318,38 @@ class _Writer:
             ],
         )
 
+    def experiments(self, index: int, m: MissionHeader) -> None:
+        """Each experiment with its locked plans, assignment and decisions, as exported.
+
+        Plan hashes were checked against their content when the document was read."""
+        objectives, activities = self.objective_ids[index], self.activity_ids[index]
+        for e in m.experiments:
+            own = e.model_dump(
+                mode="json",
+                exclude={"objective", "activity", "plan_versions", "assignments", "decisions"},
+            )
+            experiment_id = self.s.scalar(
+                insert(t.Experiment)
+                .values(
+                    **own,
+                    mission_id=self.mission_ids[index],
+                    objective_id=objectives.get(e.objective or ""),
+                    activity_id=activities.get(e.activity or ""),
+                )
+                .returning(t.Experiment.id)
+            )
+            self.report.rows += 1
+            self.report.experiments += 1
+            children: list[tuple[type[t.Base], list[Any]]] = [
+                (t.ExperimentPlanVersion, e.plan_versions),
+                (t.ExperimentAssignment, e.assignments),
+                (t.ExperimentDecision, e.decisions),  # in order: the log is read by id
+            ]
+            for table, parts in children:
+                self.rows(
+                    table, [{**p.model_dump(), "experiment_id": experiment_id} for p in parts]
+                )
+
 
 def _clashes(session: Session, headers: list[MissionHeader | None], replace: bool) -> list[Problem]:
     slugs = [m.slug for m in headers if m]
@@ -424,6 +459,7 @@ def import_document(
         for index, header in enumerate(headers):
             if header is not None:
                 writer.reviews(index, header)
+                writer.experiments(index, header)
         for slug, kids in children.items():
             new_id = writer.mission_ids[index_of[slug]]
             session.execute(
