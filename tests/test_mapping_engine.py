@@ -22,6 +22,7 @@ from missionkit.mapping import (
     sdg_taxonomy,
 )
 from missionkit.mapping.calibrate import Isotonic, Platt, fit_logistic
+from missionkit.mapping.classify import PrototypeClassifier
 from missionkit.mapping.evaluate import cross_validate, read_labelled_csv
 from missionkit.mapping.query import LeafMatcher, Query
 
@@ -179,6 +180,36 @@ def test_logistic_regression_matches_scipy_optimum() -> None:
 
     ref = minimize(loss, np.zeros(4), method="BFGS", options={"gtol": 1e-9}).x
     assert np.concatenate([w, [b]]) == pytest.approx(ref, abs=1e-4)
+
+
+def test_classifier_leaves_a_text_out_exactly_as_a_refit_without_it() -> None:
+    # Reference: the same classifier fitted again without the held-out prototypes. The
+    # words' IDF weights come from all prototypes (no label information), so the identity
+    # is exact for the embedding part; the word part is checked to move the same way.
+    rng = np.random.default_rng(7)
+    emb = rng.normal(size=(9, 5)).astype(np.float32)
+    emb[8] = emb[6]  # the same text
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    tokens = [["solar", "energy"], ["wind", "power"], ["school", "teachers"], ["pupils"],
+              ["clean", "water"], ["water", "wells"], ["solar", "school"], ["farmers"],
+              ["solar", "school"]]  # fmt: skip
+    owner = np.array([0, 0, 1, 1, 2, 2, 0, 2, 1])
+    group = [6, 8]  # one text that is an example of two labels
+    keep = [j for j in range(9) if j not in group]
+    for word_weight in (0.0, 1.0):
+        full = PrototypeClassifier(emb, tokens, owner, 3, word_weight=word_weight)
+        refit = PrototypeClassifier(
+            emb[keep], [tokens[j] for j in keep], owner[keep], 3, word_weight=word_weight
+        )
+        expected = refit.scores(emb[[6]], [tokens[6]])[0]
+        left_out = full.scores(emb[[6]], [tokens[6]], [group])[0]
+        if word_weight == 0.0:
+            assert left_out == pytest.approx(expected, abs=1e-6)  # float32 weights
+        else:
+            assert np.argsort(left_out).tolist() == np.argsort(expected).tolist()
+        # Not held out, the text's own labels score higher: the identity is not trivial.
+        own = full.scores(emb[[6]], [tokens[6]])[0]
+        assert own[0] > left_out[0] and own[1] > left_out[1]
 
 
 def test_platt_scaling_recovers_a_known_sigmoid() -> None:

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from missionkit.mapping.calibrate import Isotonic, fit_logistic, sigmoid
+from missionkit.mapping.classify import PrototypeClassifier
 from missionkit.mapping.embed import Embedder, Matrix, get_embedder, normalise
 from missionkit.mapping.query import LeafMatcher, Query, words
 from missionkit.mapping.taxonomy import Taxonomy
@@ -33,7 +34,11 @@ Method = Literal["combined", "keyword", "embedding"]
 METHODS: tuple[Method, ...] = ("combined", "keyword", "embedding")
 
 KEYWORD_FEATURES = ("kw_match", "kw_terms", "kw_share", "kw_gap")
-EMBEDDING_FEATURES = ("cos_max", "cos_mean", "cos_z", "cos_gap")
+SIMILARITY_FEATURES = ("cos_max", "cos_mean", "cos_z", "cos_gap")
+CLASSIFIER_FEATURES = ("clf", "clf_gap")
+# "embedding" is everything learned from the labels' texts: cosines to the prototypes and
+# the linear classifier trained on them (missionkit.mapping.classify).
+EMBEDDING_FEATURES = SIMILARITY_FEATURES + CLASSIFIER_FEATURES
 FEATURES: dict[str, tuple[str, ...]] = {
     "keyword": KEYWORD_FEATURES,
     "embedding": EMBEDDING_FEATURES,
@@ -222,10 +227,11 @@ class Features:
     nearest: NDArray[np.int64]  # (texts, labels): index of that prototype
     embeddings: Matrix | None = None
 
-    def select(self, method: Method) -> NDArray[np.float64]:
+    def select(self, method: Method | Sequence[str]) -> NDArray[np.float64]:
+        """The features of ``method``, or the named ones (a fitted model's own list)."""
+        wanted = FEATURES[method] if isinstance(method, str) else method
         names = FEATURES["combined"]
-        index = [names.index(n) for n in FEATURES[method]]
-        return self.values[:, :, index]
+        return self.values[:, :, [names.index(n) for n in wanted]]
 
 
 class Mapper:
@@ -291,6 +297,7 @@ class Mapper:
         self.prototypes: Matrix | None = None
         self.centroids: Matrix | None = None
         self.center: Matrix | None = None
+        self.classifier: PrototypeClassifier | None = None
         if self.embedder is not None:
             # Static vectors share a common direction; removing the prototypes' mean makes
             # cosines discriminate between labels instead of measuring "is English text".
@@ -300,6 +307,12 @@ class Mapper:
             sums = np.add.reduceat(self.prototypes, self.group_starts, axis=0)
             norms = np.linalg.norm(sums, axis=1, keepdims=True)
             self.centroids = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+            self.classifier = PrototypeClassifier(
+                self.prototypes,
+                [words(t) for t in self.prototype_texts],
+                self.owner,
+                len(self.label_ids),
+            )
         self._model = model
         self.adjust = adjust
 
@@ -329,9 +342,10 @@ class Mapper:
         n, k = len(texts), len(self.label_ids)
         values = np.zeros((n, k, len(FEATURES["combined"])), dtype=np.float64)
         terms: list[list[tuple[str, ...]]] = []
-        for t, text in enumerate(texts):
+        tokens = [words(text) for text in texts]
+        for t in range(n):
             row: list[tuple[str, ...]] = [()] * k
-            hits = self.matcher.hits(words(text))
+            hits = self.matcher.hits(tokens[t])
             for slot, found in enumerate(hits):
                 if not found and slot not in self.matches_nothing:
                     continue  # no term of this query occurs, and it needs one to match
@@ -356,9 +370,9 @@ class Mapper:
             sims = embeddings @ self.prototypes.T  # (n, prototypes)
             # A text never counts as its own example (reviewed texts mapped again, and
             # leave-one-out fitting): mask prototypes that are the text itself.
-            for t, text in enumerate(texts):
-                for j in self.example_index.get(text, ()):
-                    sims[t, j] = -1.0
+            held_out = [self.example_index.get(text, []) for text in texts]
+            for t, group in enumerate(held_out):
+                sims[t, group] = -1.0
             for li, start in enumerate(self.group_starts):
                 stop = self.group_starts[li + 1] if li + 1 < k else sims.shape[1]
                 best = np.argmax(sims[:, start:stop], axis=1)
@@ -371,12 +385,16 @@ class Mapper:
             sd = similarity.std(axis=1, keepdims=True)
             values[:, :, 6] = (similarity - mu) / np.maximum(sd, 1e-6)
             values[:, :, 7] = similarity - similarity.max(axis=1, keepdims=True)
+            assert self.classifier is not None
+            clf = self.classifier.scores(embeddings, tokens, held_out)
+            values[:, :, 8] = clf
+            values[:, :, 9] = clf - clf.max(axis=1, keepdims=True)
         return Features(values, terms, similarity, nearest, embeddings if keep_embeddings else None)
 
     # -- scoring ------------------------------------------------------------------------
     def probabilities(self, feats: Features) -> NDArray[np.float64]:
         """Calibrated (texts, labels) probabilities, adjusted by reviewers' decisions."""
-        probs = self.model.probability(feats.select(self.method))
+        probs = self.model.probability(feats.select(self.model.features))
         if self.adjust is not None and feats.embeddings is not None:
             probs = self.adjust.apply(probs, feats.embeddings, self.label_ids)
         return np.asarray(probs, dtype=np.float64)
@@ -394,7 +412,7 @@ class Mapper:
         feats = self.features(texts, keep_embeddings=self.adjust is not None)
         probs = self.probabilities(feats)
         # Best first: by calibrated score, ties (isotonic steps) broken by the raw score.
-        raw = feats.select(self.method) @ np.asarray(self.model.coef)
+        raw = feats.select(self.model.features) @ np.asarray(self.model.coef)
         order = np.lexsort((-raw, -probs), axis=1)
         thresholds = np.asarray([self.model.threshold_for(lb) for lb in self.label_ids])
         passes = probs >= thresholds
