@@ -103,6 +103,9 @@ def page_case(path: str, method: str, ids: dict[str, Any]) -> PageCase | None:
         )
         note = {"note": "not this one"} if parts[-1] == "reject" else {}
         return PageCase(concrete, note, EDITORS, True)
+    experiment = _experiment_case(path, get, ids)
+    if experiment is not None:
+        return experiment
     if path == "/missions/{key}/edit":
         form = None if get else MISSION_FORM | {"title": "Renamed", "slug": "clean-air"}
         return PageCase("/missions/clean-air/edit", form, EDITORS, not get)
@@ -120,3 +123,39 @@ def page_case(path: str, method: str, ids: dict[str, Any]) -> PageCase | None:
             value = {"mode": "single", "date": "2026-06-30", "value": "30"}
             return PageCase(f"{concrete}/observations", value, EDITORS, True)
     return None
+
+
+EXPERIMENT_FORM = {
+    "title": "Second pilot", "slug": "second-pilot", "question": "Does it work?",
+    "stage": "process", "design": "ab", "unit": "proposal", "arms": "old\nnew",
+    "primary_metric": "shortlisted", "primary_kind": "proportion",
+}  # fmt: skip
+
+EXPERIMENT_POSTS = {
+    "edit": EXPERIMENT_FORM | {"title": "Renamed"},
+    "lock": {"locked_by": "Ana"},
+    "randomise": {"seed": "1", "units": "a,x\nb,x"},  # already randomised: 409
+    "results": {"mode": "text", "kind": "summary",
+                "data": "current-criteria,10,3\nnew-criteria,10,5"},
+    "decisions": {"decision": "scale", "decided_by": "Board", "decided_on": "2026-06-01",
+                  "learning": "It worked."},
+}  # fmt: skip
+
+
+def _experiment_case(path: str, get: bool, ids: dict[str, Any]) -> PageCase | None:
+    """The experiment pages (web/experiments.py): read on the mission to see them; every
+    form, and every POST, takes an editor (as the API's experiment routes)."""
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["missions", "{key}", "experiments"]:
+        concrete = path.replace("{key}", "clean-air")
+        if len(parts) == 3:
+            return PageCase(concrete, None, READERS, False)
+        return PageCase(concrete, None if get else EXPERIMENT_FORM, EDITORS, not get)
+    if parts[:2] != ["experiments", "{experiment_id}"]:
+        return None
+    concrete = path.replace("{experiment_id}", str(ids["experiment"]))
+    if len(parts) == 2:
+        return PageCase(concrete, None, READERS, False)
+    if get:
+        return PageCase(concrete, None, EDITORS, False)
+    return PageCase(concrete, EXPERIMENT_POSTS[parts[2]], EDITORS, True)

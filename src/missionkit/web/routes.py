@@ -8,7 +8,8 @@ form is shown again with what was typed and each problem next to its field (stat
 One module per page family: ``session`` (static files, signing in and out), ``missions``
 (list, cockpit, findings, report, map, mission forms), ``explorer`` (portfolio explorer
 and exports), ``records`` (record pages and forms) and ``review`` (the queue of suggested
-contributions); ``editing`` holds the one generic create/edit form cycle, ``context``
+contributions) and ``experiments`` (the experiment registry: register, lock, randomise,
+analyse, decide); ``editing`` holds the one generic create/edit form cycle, ``context``
 what they all share.
 """
 
@@ -18,6 +19,7 @@ from fastapi import APIRouter
 
 from missionkit.store.db import Database
 from missionkit.web.context import PageContext
+from missionkit.web.experiments import experiments_router
 from missionkit.web.explorer import explorer_router
 from missionkit.web.missions import mission_router
 from missionkit.web.records import record_router
@@ -41,6 +43,7 @@ def pages_router(database: Database) -> APIRouter:
         explorer_router(ctx),
         record_router(ctx),
         review_router(ctx),
+        experiments_router(ctx),
     ):
         router.include_router(family)
     return router
