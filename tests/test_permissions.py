@@ -223,6 +223,9 @@ def _experiment_case(path: str, method: str, ids: dict[str, Any]) -> Case:
     elif path.endswith("/decisions"):
         body = {"decision": "scale", "decided_by": "Board", "decided_on": "2026-06-01",
                 "learning": "It worked."}  # fmt: skip
+    elif path.endswith("/analyse-panel"):  # the matrix's experiment is an A/B: 409 once allowed
+        body = {"rows": [{"unit": u, "time": p, "outcome": 1.0, "treated": 0.0}
+                         for u in "ab" for p in (1, 2)]}  # fmt: skip
     elif path.endswith("/analyse"):
         body = {"arms": {"current-criteria": {"n": 10, "successes": 3},
                          "new-criteria": {"n": 10, "successes": 5}}}  # fmt: skip

@@ -20,6 +20,7 @@ from missionkit.domain.problems import InvalidInput
 from missionkit.experiments import ab, design
 from missionkit.experiments.types import ExperimentInputError, to_plain
 from missionkit.services import access
+from missionkit.services import experiment_panels as panels
 from missionkit.services import experiment_shapes as shapes
 from missionkit.services import experiments as svc
 from missionkit.store.db import Database
@@ -240,6 +241,26 @@ def experiments_router(db: Database) -> APIRouter:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
             result = svc.analyse_experiment(session, experiment_id, summary, actor)
+        return FastJSONResponse(result)
+
+    @router.post(
+        "/api/experiments/{experiment_id}/analyse-panel",
+        openapi_extra=rule("write"),
+        summary="Analyse a policy experiment's panel against the locked plan",
+        description="For `did`, `staggered` and `before_after` designs: one row per unit and "
+        "period (`unit`, `time`, `outcome`, `treated`, optional `cluster`). Difference-in-"
+        "differences gets two-way fixed effects and, with numeric periods, the event study; "
+        "a staggered roll-out adds Callaway-Sant'Anna with its aggregations; before/after "
+        "the paired change between the two periods. The answer names the plan version and "
+        "every deviation from it.",
+    )
+    def analyse_panel(
+        experiment_id: RecordKey, payload: panels.PanelRequest, actor: Actor = Who
+    ) -> Any:
+        with db.transaction() as session:
+            _on_experiment(session, actor, experiment_id, "edit")
+            body = payload.model_dump(mode="json")
+            result = panels.analyse_experiment_panel(session, experiment_id, body, actor)
         return FastJSONResponse(result)
 
     @router.post(

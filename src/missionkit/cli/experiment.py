@@ -22,6 +22,7 @@ from rich.table import Table
 from missionkit.cli.common import DatabaseOption, cli_actor, err, open_db, out
 from missionkit.domain.problems import InvalidInput
 from missionkit.experiments import ab, design, did
+from missionkit.experiments.panel import callaway_santanna_plain, first_treated
 from missionkit.experiments.plot import event_study_svg
 from missionkit.experiments.types import Estimate, ExperimentInputError, to_plain
 from missionkit.services import experiments as svc
@@ -254,7 +255,7 @@ def did_command(
     event_study = event_study or plot is not None
     if event_study or staggered:
         periods = _numbers(data, time, "time", values[time])
-        first = _first_treated(values[unit], periods, d)
+        first = first_treated(values[unit], periods, d)
         try:
             if event_study:
                 extra["event_study"] = did.event_study(
@@ -279,7 +280,7 @@ def did_command(
         if "event_study" in extra:
             plain["event_study"] = to_plain(extra["event_study"])
         if "callaway_santanna" in extra:
-            plain["callaway_santanna"] = _cs_plain(extra["callaway_santanna"], alpha)
+            plain["callaway_santanna"] = callaway_santanna_plain(extra["callaway_santanna"], alpha)
         typer.echo(json.dumps(plain, indent=2))
         return
     e = result.estimate
@@ -328,31 +329,6 @@ def did_command(
         if cs.pretrend_p_value is not None:
             out.print(f"pre-test of parallel trends: p = {_p(cs.pretrend_p_value)}")
         _notes(cs.warnings, cs.assumptions)
-
-
-def _first_treated(units: list[str], periods: list[float], d: list[float]) -> list[float]:
-    """Each row's unit adoption period (first period with treatment > 0; 0 if never)."""
-    first: dict[str, float] = {}
-    for u, p, x in zip(units, periods, d, strict=True):
-        if x > 0 and (u not in first or p < first[u]):
-            first[u] = p
-    return [first.get(u, 0.0) for u in units]
-
-
-def _cs_plain(cs: did.CallawaySantAnnaResult, alpha: float) -> dict[str, Any]:
-    """Group-time effects and all aggregations (the influence functions stay out)."""
-    return {
-        "effects": to_plain(cs.effects),
-        "aggregations": {
-            kind: to_plain(cs.aggregate(kind, alpha=alpha))
-            for kind in ("simple", "group", "dynamic", "calendar")
-        },
-        "control_group": cs.control_group,
-        "n_units": cs.n_units,
-        "pretrend_p_value": cs.pretrend_p_value,
-        "assumptions": list(cs.assumptions),
-        "warnings": list(cs.warnings),
-    }
 
 
 class MetricChoice(StrEnum):

@@ -303,7 +303,7 @@ class Experiment(Versioned, Base):
     title: Mapped[str] = mapped_column(String(500))
     question: Mapped[str] = mapped_column(Text)
     hypothesis: Mapped[str] = mapped_column(Text, default="")
-    stage: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32))
     design: Mapped[str] = mapped_column(String(16))
     unit: Mapped[str] = mapped_column(String(200))
     instrument: Mapped[str | None] = mapped_column(String(16))
