@@ -7,7 +7,7 @@ between databases unchanged. Key order matters for streaming: ``activities`` com
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -262,18 +262,6 @@ class DocumentChecker:
                 ),
                 "observation for (date, period start, region)",
             )
-        for j, r in enumerate(m.reviews):
-            if r.objective is not None and r.objective not in slugs:
-                self.problems.append(
-                    Problem(
-                        join_path(*at, "reviews", j, "objective"),
-                        f"unknown objective {r.objective!r}",
-                    )
-                )
-            if r.activity is not None:
-                self._activity_refs.append(
-                    (i, r.activity, join_path(*at, "reviews", j, "activity"))
-                )
         self.problems += _duplicates(
             (
                 (join_path(*at, "experiments", j, "slug"), e.slug)
@@ -281,18 +269,22 @@ class DocumentChecker:
             ),
             "experiment",
         )
-        for j, e in enumerate(m.experiments):
-            if e.objective is not None and e.objective not in slugs:
-                self.problems.append(
-                    Problem(
-                        join_path(*at, "experiments", j, "objective"),
-                        f"unknown objective {e.objective!r}",
+        # Reviews and experiments may name an objective and an activity of their mission.
+        linked: list[tuple[str, Sequence[ReviewDoc | ExperimentDoc]]] = [
+            ("reviews", m.reviews),
+            ("experiments", m.experiments),
+        ]
+        for name, records in linked:
+            for j, r in enumerate(records):
+                if r.objective is not None and r.objective not in slugs:
+                    self.problems.append(
+                        Problem(
+                            join_path(*at, name, j, "objective"),
+                            f"unknown objective {r.objective!r}",
+                        )
                     )
-                )
-            if e.activity is not None:
-                self._activity_refs.append(
-                    (i, e.activity, join_path(*at, "experiments", j, "activity"))
-                )
+                if r.activity is not None:
+                    self._activity_refs.append((i, r.activity, join_path(*at, name, j, "activity")))
 
     def parse_activity(self, mission: int, index: int, raw: Any) -> ActivityDoc | None:
         """Validate one streamed activity and its references to objectives and organisations."""

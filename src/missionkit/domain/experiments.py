@@ -107,8 +107,8 @@ class DecisionDoc(_Doc):
     _plain_analysis = field_validator("analysis", mode="before")(_plain)
 
 
-class ExperimentDoc(_Doc):
-    """One experiment with its whole history; refers to its objective and activity by key."""
+class ExperimentFields(_Doc):
+    """What registers an experiment; its objective and activity are named by key."""
 
     slug: str = Field(min_length=1, max_length=80, pattern=SLUG)
     title: str = Field(min_length=1, max_length=500)
@@ -117,12 +117,17 @@ class ExperimentDoc(_Doc):
     stage: Stage
     design: Design
     unit: str = Field(min_length=1, max_length=200)
-    objective: str | None = None
-    activity: str | None = None
+    objective: str | None = Field(default=None, description="objective slug")
+    activity: str | None = Field(default=None, description="activity identifier")
     instrument: str | None = Field(default=None, max_length=16)
     call: str | None = Field(default=None, max_length=200)
-    status: Status = "draft"
     plan: ExperimentPlan
+
+
+class ExperimentDoc(ExperimentFields):
+    """One experiment with its whole history, as a mission-map document carries it."""
+
+    status: Status = "draft"
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     randomised_plan: int | None = Field(default=None, ge=1)
     last_analysis: dict[str, Any] | None = None

@@ -29,6 +29,7 @@ from missionkit.services.experiments import (
     _experiment,
     _latest_plan,
     _parse,
+    plan_drift,
 )
 from missionkit.store import tables as t
 
@@ -149,14 +150,7 @@ def _panel_deviations(
     if assigned and not units <= assigned:
         extra = sorted(units - assigned)
         out.append(f"{len(extra)} units were never assigned (e.g. {extra[0]!r})")
-    if e.randomised_plan is not None and e.randomised_plan != plan_row.number:
-        out.append(
-            f"units were randomised under plan version {e.randomised_plan}, the analysis "
-            f"follows version {plan_row.number}"
-        )
-    if e.plan != plan_row.content:
-        out.append("the draft plan has changed since the locked version (not yet re-locked)")
-    return out
+    return out + plan_drift(e, plan_row)
 
 
 def analyse_experiment_panel(

@@ -6,26 +6,12 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from missionkit.domain.experiments import SLUG, Decision, Design, Stage
+from missionkit.domain.experiments import Decision, Design, ExperimentFields, Stage
 from missionkit.experiments.plan import ExperimentPlan
 
 
-class ExperimentCreate(BaseModel):
+class ExperimentCreate(ExperimentFields):
     """What a client sends to register an experiment (the plan stays a draft until locked)."""
-
-    model_config = ConfigDict(extra="forbid")
-    slug: str = Field(min_length=1, max_length=80, pattern=SLUG)
-    title: str = Field(min_length=1, max_length=500)
-    question: str = Field(min_length=1)
-    hypothesis: str = ""
-    stage: Stage
-    design: Design
-    unit: str = Field(min_length=1, max_length=200)
-    objective: str | None = Field(default=None, description="objective slug")
-    activity: str | None = Field(default=None, description="activity identifier")
-    instrument: str | None = Field(default=None, max_length=16)
-    call: str | None = Field(default=None, max_length=200)
-    plan: ExperimentPlan
 
 
 class ExperimentUpdate(BaseModel):

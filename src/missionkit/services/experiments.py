@@ -415,11 +415,6 @@ def _deviations(
     total = sum(a.n for a in spec.arms.values())
     if plan.planned_sample is not None and total < plan.planned_sample:
         out.append(f"sample {total} is below the planned {plan.planned_sample} (less power)")
-    if e.randomised_plan is not None and e.randomised_plan != plan_row.number:
-        out.append(
-            f"units were randomised under plan version {e.randomised_plan}, the analysis "
-            f"follows version {plan_row.number}"
-        )
     assigned = dict(
         session.execute(
             select(t.ExperimentAssignment.arm, func.count())
@@ -432,6 +427,18 @@ def _deviations(
             out.append(
                 f"arm {arm!r} has {summary.n} units but only {assigned.get(arm, 0)} were assigned"
             )
+    return out + plan_drift(e, plan_row)
+
+
+def plan_drift(e: t.Experiment, plan_row: t.ExperimentPlanVersion) -> list[str]:
+    """Deviations any analysis has when the plan moved on: randomised under another
+    version, or a draft changed since locking."""
+    out = []
+    if e.randomised_plan is not None and e.randomised_plan != plan_row.number:
+        out.append(
+            f"units were randomised under plan version {e.randomised_plan}, the analysis "
+            f"follows version {plan_row.number}"
+        )
     if e.plan != plan_row.content:
         out.append("the draft plan has changed since the locked version (not yet re-locked)")
     return out
