@@ -35,7 +35,12 @@ from missionkit.connectors.cordis import (
 )
 from missionkit.connectors.giving360 import read_360giving_csv, read_360giving_json
 from missionkit.demo.build import build_demo_document
+from missionkit.demo.pilots import run_demo_pilots
+from missionkit.domain.access import system_actor
 from missionkit.domain.document import DocumentChecker, MissionMapDocument
+from missionkit.services import experiments
+from missionkit.services.transfer import import_document
+from missionkit.store.db import Database
 
 DATA = Path(
     os.environ.get("MISSIONKIT_DATA") or Path(__file__).resolve().parents[2] / "shared/data"
@@ -344,3 +349,34 @@ def test_360giving_csv_reads_dd_mm_yyyy_dates() -> None:
     )
     identifiers = {o["identifier"] for o in parts.organisations}
     assert "DUMMY01" not in identifiers  # a placeholder shared by 76 recipients, not an org-id
+
+
+@needs_data
+def test_demo_pilots_run_through_the_registry(
+    db: Database, document: dict[str, Any], tmp_path: Path
+) -> None:
+    """The demo's pilots take the registry's real path; their data are labelled generated."""
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    import_document(db, path)
+    assert run_demo_pilots(db, system_actor("cli")) == [
+        "outline-coaching",
+        "pathway-support-roll-out",
+    ]
+    with db.reading() as s:
+        listed = {e["slug"]: e for e in experiments.list_experiments(s, "eu-climate-adaptation")}
+        coaching = experiments.get_experiment(s, listed["outline-coaching"]["id"])
+        learning = experiments.mission_learning(s, "eu-climate-adaptation")
+    assert listed["pathway-support-roll-out"]["status"] == "registered"
+    assert coaching["status"] == "decided" and "generated data" in coaching["title"]
+    assert coaching["randomisation"]["counts"] == {
+        "feedback-with-coaching": 120,
+        "written-feedback-only": 120,
+    }
+    analysis = coaching["last_analysis"]
+    assert analysis["deviations"] == [] and analysis["plan"]["number"] == 1
+    [arm] = analysis["report"]["arms"]
+    assert arm["n"] == 120 and analysis["report"]["control_n"] == 120
+    [entry] = learning
+    assert entry["learning"].startswith("Demo, generated data.")
+    assert f"{arm['absolute']['estimate'] * 100:+.1f} points" in entry["learning"]

@@ -97,6 +97,7 @@ def demo(
 ) -> None:
     """Build the demo missions from real public data, then serve them."""
     from missionkit.demo.build import build_demo_document
+    from missionkit.demo.pilots import run_demo_pilots
 
     folder = data_dir or _default_data_dir()
     if folder is None or not folder.is_dir():
@@ -112,9 +113,11 @@ def demo(
         except InvalidInput as e:
             _print_problems(e.problems)
             raise typer.Exit(1) from None
+    pilots = run_demo_pilots(db, cli_actor("import"))
     out.print(
         f"Demo ready in {db.url}: missions {', '.join(report.missions)}; "
-        f"{report.activities} activities, {report.organisations} organisations."
+        f"{report.activities} activities, {report.organisations} organisations; "
+        f"pilots {', '.join(pilots)}."
     )
     with db.transaction() as session:
         admin = accounts.first_admin(session, actor=cli_actor())

@@ -28,7 +28,9 @@ suggestion, provenance ``suggested`` with its score (see :func:`suggest_contribu
 * indicator ``resilience-pathways`` (its whole series and its per-country observations);
 * the ``reviewed`` status of five adaptation contributions;
 * the two reviews/decisions and the three GitHub work items;
-* the framing of the Baring grants as a mission (statement, objectives, deadline).
+* the framing of the Baring grants as a mission (statement, objectives, deadline);
+* the two pilots of :mod:`missionkit.demo.pilots` (their outline proposals and outcomes),
+  which ``missionkit demo`` runs through the experiment registry after the import.
 
 The target of 75 demonstrations is recalled from the Mission implementation plan and could
 not be re-checked offline; it is labelled illustrative in the indicator's description.
