@@ -31,7 +31,7 @@ SELECTS = {"stage": "process", "design": "ab", "primary_kind": "proportion",
 
 def _axe(page: Any) -> list[str]:
     """Every axe-core violation, whatever its impact (the new pages must have none)."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     results = Axe().run(page)
     return [
