@@ -51,9 +51,7 @@ def test_register_lock_randomise_analyse_and_decide(
         if found:
             problems[name] = found
 
-    page.goto(f"/missions/{MISSION}")
-    page.get_by_role("link", name="All experiments of this mission").first.click()
-    page.wait_for_url(f"**/missions/{MISSION}/experiments")
+    page.goto(f"/missions/{MISSION}/experiments")
     check("list (empty)")
     page.get_by_role("link", name="Register an experiment").first.click()
     check("register form")
@@ -130,6 +128,8 @@ def test_register_lock_randomise_analyse_and_decide(
     page.goto(f"/missions/{MISSION}")
     learning = page.locator("section", has=page.locator("#h-learning"))
     assert "Impact-first criteria shortlist" in learning.inner_text()
+    learning.get_by_role("link", name="All experiments of this mission").click()
+    page.wait_for_url(f"**/missions/{MISSION}/experiments")
 
     assert problems == {}, "\n".join(f"{n}: {p}" for n, ps in problems.items() for p in ps)
     assert page.context.watch.console_errors == []
