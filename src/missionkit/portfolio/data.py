@@ -564,6 +564,16 @@ class Portfolio:
             .select("activity", "objective", "provenance", "score", "weight", "share", "budget")
         )
 
+    @cached_property
+    def numbered_allocation(self) -> pl.DataFrame:
+        """``activity`` (the activity's row number in ``activities``, UInt32),
+        ``objective``, ``share`` of the allocation: the cross-tabulations join on these
+        integers instead of on id strings (several times faster at a million activities)."""
+        numbers = self.activities.select("id").with_row_index("number")
+        return self.allocation.join(
+            numbers, left_on="activity", right_on="id", how="left", maintain_order="left"
+        ).select(pl.col("number").alias("activity"), "objective", "share")
+
     def objective_titles(self) -> dict[str, str]:
         """Objective id -> title."""
         ids = self.objectives.get_column("id").to_list()

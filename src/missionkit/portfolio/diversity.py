@@ -33,7 +33,7 @@ import polars as pl
 
 from missionkit.domain.vocab import STAGES
 from missionkit.portfolio.data import Portfolio
-from missionkit.portfolio.parts import cross, dimension_parts, totals
+from missionkit.portfolio.parts import cross, numbered_parts, totals
 from missionkit.portfolio.types import NONE, Dimension, Result
 
 __all__ = [
@@ -221,7 +221,7 @@ def cooccurrence_distance(portfolio: Portfolio, dimension: Dimension) -> Distanc
     any two different categories.
     """
     members = (
-        dimension_parts(portfolio, dimension)
+        numbered_parts(portfolio, dimension)
         .filter((pl.col("fraction") > 0) & (pl.col("value") != NONE))
         .select("activity", "value")
         .unique()

@@ -26,7 +26,7 @@ import polars as pl
 from missionkit.portfolio.data import Portfolio
 from missionkit.portfolio.types import NONE, Dimension
 
-__all__ = ["ancestors", "cross", "dimension_parts", "totals"]
+__all__ = ["ancestors", "cross", "dimension_parts", "numbered_parts", "totals"]
 
 _SINGLE = {"instrument", "stage", "call", "year"}
 _LISTS = {"region": "regions", "sector": "sectors"}
@@ -34,10 +34,29 @@ _LISTS = {"region": "regions", "sector": "sectors"}
 
 def dimension_parts(portfolio: Portfolio, dimension: Dimension) -> pl.LazyFrame:
     """``activity``, ``value`` (string), ``fraction`` for one dimension (see module doc)."""
+    return _parts(portfolio, dimension, numbered=False)
+
+
+def numbered_parts(portfolio: Portfolio, dimension: Dimension) -> pl.LazyFrame:
+    """:func:`dimension_parts` with ``activity`` as the activity's row number (UInt32)
+    instead of its id: what the cross-tabulations join on, since joining on integers is
+    several times faster than on strings at a million activities."""
+    return _parts(portfolio, dimension, numbered=True)
+
+
+def _activities(portfolio: Portfolio, numbered: bool) -> pl.LazyFrame:
+    """The activities with their key as ``activity``: the row number or the id."""
     acts = portfolio.activities.lazy()
+    if numbered:
+        return acts.with_row_index("activity")
+    return acts.with_columns(pl.col("id").alias("activity"))
+
+
+def _parts(portfolio: Portfolio, dimension: Dimension, *, numbered: bool) -> pl.LazyFrame:
+    acts = _activities(portfolio, numbered)
     if dimension in _SINGLE:
         return acts.select(
-            pl.col("id").alias("activity"),
+            "activity",
             pl.col(dimension).cast(pl.String).fill_null(NONE).alias("value"),
             pl.lit(1.0).alias("fraction"),
         )
@@ -46,7 +65,7 @@ def dimension_parts(portfolio: Portfolio, dimension: Dimension) -> pl.LazyFrame:
         n = column.list.len()
         return (
             acts.select(
-                pl.col("id").alias("activity"),
+                "activity",
                 pl.when(n > 0).then(column).otherwise(pl.lit([NONE])).alias("value"),
                 (1.0 / pl.max_horizontal(n, pl.lit(1))).alias("fraction"),
             )
@@ -54,11 +73,12 @@ def dimension_parts(portfolio: Portfolio, dimension: Dimension) -> pl.LazyFrame:
             .select("activity", "value", "fraction")
         )
     if dimension == "objective":
-        alloc = portfolio.allocation.lazy().select(
+        source = portfolio.numbered_allocation if numbered else portfolio.allocation
+        alloc = source.lazy().select(
             "activity", pl.col("objective").alias("value"), pl.col("share").alias("fraction")
         )
         rest = (
-            acts.select(pl.col("id").alias("activity"))
+            acts.select("activity")
             .join(
                 alloc.group_by("activity").agg(pl.col("fraction").sum().alias("used")),
                 on="activity",
@@ -116,17 +136,21 @@ def cross(
     """
     if rows == columns:
         raise ValueError(f"rows and columns must be different dimensions, both are {rows!r}")
-    left_parts = dimension_parts(portfolio, rows)
-    right_parts = dimension_parts(portfolio, columns)
+    left_parts = numbered_parts(portfolio, rows)
+    right_parts = numbered_parts(portfolio, columns)
     if rollup and rows == "objective":
         left_parts = _rolled(portfolio, left_parts)
     if rollup and columns == "objective":
         right_parts = _rolled(portfolio, right_parts)
     left = left_parts.rename({"value": "row", "fraction": "f_row"})
     right = right_parts.rename({"value": "column", "fraction": "f_col"})
-    budgets = portfolio.activities.lazy().select(pl.col("id").alias("activity"), "budget")
+    budgets = _activities(portfolio, numbered=True).select("activity", "budget")
     if budget_weights is not None:
-        budgets = budgets.join(budget_weights, on="activity", how="left").select(
+        weights = _activities(portfolio, numbered=True).select("activity", "id")
+        weights = weights.join(
+            budget_weights.rename({"activity": "id"}), on="id", how="left"
+        ).select("activity", "factor")
+        budgets = budgets.join(weights, on="activity", how="left").select(
             "activity", pl.col("budget") * pl.col("factor").fill_null(1.0)
         )
     return (
@@ -147,9 +171,9 @@ def cross(
 def totals(portfolio: Portfolio, dimension: Dimension) -> pl.DataFrame:
     """Budget and activity count per value of one dimension (``value``, ``budget``,
     ``activities``), sorted by value."""
-    budgets = portfolio.activities.lazy().select(pl.col("id").alias("activity"), "budget")
+    budgets = _activities(portfolio, numbered=True).select("activity", "budget")
     return (
-        dimension_parts(portfolio, dimension)
+        numbered_parts(portfolio, dimension)
         .filter(pl.col("fraction") > 0)
         .join(budgets, on="activity")
         .group_by("value")
