@@ -194,6 +194,10 @@ def test_a_refused_registration_names_each_field_keeps_the_text_and_writes_nothi
     )  # fmt: skip
     (slug_problem,) = [p for p in api.json()["detail"] if p["loc"][-1] == "slug"]
     assert slug_problem["msg"] in html.unescape(text)
+    unknown = browser.post(f"{LIST}/new", data=FORM | {"objective": "nope", "csrf_token": token})
+    assert unknown.status_code == 422
+    assert "no objective 'nope' in this mission" in html.unescape(unknown.text)
+    assert 'id="f-objective-error"' in unknown.text
     _register(browser)
     again = browser.post(f"{LIST}/new", data=FORM | {"csrf_token": token})
     assert again.status_code == 422 and "already exists" in html.unescape(again.text)
