@@ -121,6 +121,11 @@ def test_bad_proportion_effect_names_the_field() -> None:
         design.proportions(baseline=0.95, effect=0.1, power=0.8)
 
 
+def test_an_arm_below_two_effective_units_is_refused() -> None:
+    with pytest.raises(ExperimentInputError, match="n_control: too small"):
+        design.means(sd=1.0, effect=0.5, n_control=3, ratio=0.5)  # treatment arm 1.5 units
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     d=st.floats(0.05, 2.0),
@@ -132,6 +137,6 @@ def test_sample_size_reaches_power_and_one_less_does_not(
 ) -> None:
     r = design.means(sd=1.0, effect=d, power=power, ratio=ratio)
     assert r.power >= power - 1e-9
-    if r.n_control > 3:
+    if (r.n_control - 1) * min(1.0, ratio) >= 2:  # smaller arms are refused
         below = design.means(sd=1.0, effect=d, n_control=r.n_control - 1, ratio=ratio)
         assert below.power < power + 1e-9
