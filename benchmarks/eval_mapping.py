@@ -4,7 +4,13 @@ Runs 5-fold cross-validation on the hand-labelled development set
 (tests/data/mapping/sdg_dev.csv, see its SOURCE.md) for keyword-only, embedding-only and
 combined, and prints precision / recall / F1 per SDG, micro and macro averages, top-1
 accuracy and the calibration error. ``--write-model`` then fits each method on the whole
-set and writes src/missionkit/reference/sdg/combiner.json (the shipped combination).
+set and writes src/missionkit/reference/sdg/combiner.json (the shipped combination), after
+copying the development set to reference/sdg/examples.csv (the shipped examples).
+
+It also maps the official indicator texts (tests/data/mapping/sdg_indicators.csv: report
+language, labelled by the UN numbering, not by this project) with the shipped models, each
+indicator with its own target's indicators left out of the prototypes: a check on text
+unlike the funders' project texts that the development set holds.
 
     .venv/bin/python benchmarks/eval_mapping.py
     .venv/bin/python benchmarks/eval_mapping.py --embedder minilm --json results.json
@@ -14,17 +20,29 @@ set and writes src/missionkit/reference/sdg/combiner.json (the shipped combinati
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from missionkit.mapping import METHODS, Mapper, fit_model, get_embedder, sdg_taxonomy
+import numpy as np
+
+from missionkit.mapping import (
+    METHODS,
+    Mapper,
+    fit_model,
+    get_embedder,
+    sdg_taxonomy,
+    shipped_model,
+)
 from missionkit.mapping.evaluate import cross_validate, read_labelled_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = ROOT / "tests" / "data" / "mapping" / "sdg_dev.csv"
+INDICATORS = ROOT / "tests" / "data" / "mapping" / "sdg_indicators.csv"
 MODEL = ROOT / "src" / "missionkit" / "reference" / "sdg" / "combiner.json"
+EXAMPLES = ROOT / "src" / "missionkit" / "reference" / "sdg" / "examples.csv"
 
 
 def table(results: dict[str, dict[str, Any]], label_ids: list[str]) -> str:
@@ -55,6 +73,13 @@ def table(results: dict[str, dict[str, Any]], label_ids: list[str]) -> str:
 
 def write_model(embedder_kind: str) -> None:
     """Fit each method on the whole development set; merge into combiner.json."""
+    with DEV_SET.open(encoding="utf-8", newline="") as f:
+        rows = [(r["id"], r["text"], r["sdgs"]) for r in csv.DictReader(f)]
+    with EXAMPLES.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["id", "text", "sdgs"])
+        writer.writerows(rows)
+    sdg_taxonomy.cache_clear()
     # As shipped: the development set's texts are the goals' examples; a text is never
     # its own example (the mapper masks it), so these features are leave-one-out.
     taxonomy = sdg_taxonomy(with_examples=True)
@@ -75,6 +100,54 @@ def write_model(embedder_kind: str) -> None:
     }
     MODEL.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {MODEL}", file=sys.stderr)
+
+
+def indicator_check(embedder_kind: str) -> dict[str, dict[str, float]]:
+    """Top-1 accuracy and micro-F1 of the shipped models on the indicator texts.
+
+    Each target's indicators are mapped by a taxonomy without that target's indicators
+    (leave-target-out), so no indicator is compared with its own text.
+    """
+    full = sdg_taxonomy()
+    data = read_labelled_csv(INDICATORS, full.ids)
+    embedder = get_embedder(embedder_kind)
+    by_target: dict[str, list[int]] = {}
+    for i, ident in enumerate(data.ids):
+        for target in {x.rsplit(".", 1)[0] for x in ident.split(";")}:
+            by_target.setdefault(target, []).append(i)
+    hits = {m: np.zeros(len(data.texts), dtype=bool) for m in METHODS}
+    chosen = {m: np.zeros(data.gold.shape, dtype=bool) for m in METHODS}
+    done: set[int] = set()
+    for _target, rows in sorted(by_target.items()):
+        rows = [i for i in rows if i not in done]  # a repeated indicator: with all its targets
+        if not rows:
+            continue
+        done.update(rows)
+        targets = {x.rsplit(".", 1)[0] for i in rows for x in data.ids[i].split(";")}
+        # One mapper's features serve all three methods' shipped models.
+        mapper = Mapper(sdg_taxonomy(leave_out=frozenset(targets)), embedder=embedder)
+        feats = mapper.features([data.texts[i] for i in rows])
+        for method in METHODS:
+            model = shipped_model(method, embedder.name)
+            x = feats.select(model.features)
+            probs = model.probability(x)
+            raw = x @ np.asarray(model.coef)
+            thresholds = np.array([model.threshold_for(lb) for lb in data.label_ids])
+            for k, i in enumerate(rows):
+                best = int(np.lexsort((-raw[k], -probs[k]))[0])
+                hits[method][i] = data.gold[i, best]
+                chosen[method][i] = probs[k] >= thresholds
+                chosen[method][i, best] = True  # at least one label, as the CLI maps
+    out: dict[str, dict[str, float]] = {}
+    for method in METHODS:
+        tp = int((chosen[method] & data.gold).sum())
+        wrong = int((chosen[method] ^ data.gold).sum())
+        out[method] = {
+            "accuracy": float(hits[method].mean()),
+            "micro_f1": 2 * tp / max(1, 2 * tp + wrong),
+            "texts": len(data.texts),
+        }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,12 +171,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.folds}-fold cross-validation x {args.repeats} splits (seed {args.seed}); "
         f"embedder {embedder.name}\n"
     )
-    all_results = {}
+    all_results: dict[str, Any] = {}
     runs = (
         ("all texts; prototypes: official texts only", False, None),
         ("fresh texts only (labelled after the queries were frozen)", False, "fresh"),
         ("all texts; prototypes: official texts + reviewed examples", True, None),
         ("fresh texts; prototypes: official texts + reviewed examples", True, "fresh"),
+        ("second fresh batch; prototypes: official texts only", False, "fresh2"),
+        ("second fresh batch; prototypes: official texts + reviewed examples", True, "fresh2"),
     )
     for name, examples, batch in runs:
         results = cross_validate(
@@ -115,6 +190,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"## Held-out results: {name} ({texts} texts)\n")
         print(table(results, data.label_ids))
         print()
+    check = indicator_check(args.embedder)
+    all_results["indicators, leave-target-out, shipped models"] = check
+    print(
+        "## Official indicator texts, each without its own target's indicators (shipped models)\n"
+    )
+    print("| method | top-1 accuracy | micro F1 |\n|---|---|---|")
+    for method, v in check.items():
+        print(f"| {method} | {v['accuracy']:.3f} | {v['micro_f1']:.3f} |")
+    print(f"\n({next(iter(check.values()))['texts']} distinct indicator texts)")
     if args.json:
         args.json.write_text(json.dumps(all_results, indent=1), encoding="utf-8")
     return 0

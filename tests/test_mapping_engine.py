@@ -124,7 +124,13 @@ def test_sdg_taxonomy_has_the_official_texts() -> None:
     # Reference: UN General Assembly A/RES/71/313 annex (via open-sdg/sdg-translations).
     sdg = sdg_taxonomy()
     assert sdg.ids == [str(i) for i in range(1, 18)]
-    assert sum(len(lb.texts) for lb in sdg.labels) == 169  # the 169 targets
+    only_targets = sdg_taxonomy(with_indicators=False)
+    assert sum(len(lb.texts) for lb in only_targets.labels) == 169  # the 169 targets
+    # + the indicators: 244 entries, less those repeated under two targets of one goal.
+    assert sum(len(lb.texts) for lb in sdg.labels) == 169 + 242  # 15.a.1 = 15.b.1, 15.7.1 = 15.c.1
+    indicator_3_4_2 = "Suicide mortality rate"
+    assert indicator_3_4_2 in sdg.label("3").texts
+    assert indicator_3_4_2 not in sdg_taxonomy(leave_out=frozenset({"3.4"})).label("3").texts
     assert sdg.label("6").description == (
         "Ensure availability and sustainable management of water and sanitation for all"
     )

@@ -18,9 +18,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg import cho_factor, cho_solve
 from scipy.sparse import csr_matrix
 
 from missionkit.mapping.embed import Matrix
@@ -67,6 +69,7 @@ _STOP = frozenset(
 )
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A crude English suffix strip so that 'farmers', 'farmer' and 'farming' meet."""
     for suffix in ("ations", "ation", "ings", "ing", "ies", "es", "s"):
@@ -113,9 +116,12 @@ class PrototypeClassifier:
         targets = np.zeros((n, n_labels))
         targets[np.arange(n), owner] = 1.0
         self.targets = targets
-        self.inverse = np.linalg.inv(kernel + l2 * np.eye(n))
         self.l2 = l2
-        dual = self.inverse @ targets  # (prototypes, labels)
+        # K + l2 I is positive definite: one Cholesky factorisation (a third of an inverse)
+        # gives the dual weights now and columns of the inverse later, only for the few
+        # prototypes that a mapped text turns out to be.
+        self.factor = cho_factor(kernel + l2 * np.eye(n), lower=True)
+        dual = cho_solve(self.factor, targets)  # (prototypes, labels)
         self.fitted = kernel @ dual
         self.w_emb = (emb.T @ dual).astype(np.float32)  # (dim, labels)
         self.w_words = np.asarray(words.T @ dual)  # (vocabulary, labels)
@@ -161,5 +167,7 @@ class PrototypeClassifier:
         """
         y = self.targets[group]
         residual = y - self.fitted[group]
-        block = self.l2 * self.inverse[np.ix_(group, group)]
+        unit = np.zeros((len(self.targets), len(group)))
+        unit[group, np.arange(len(group))] = 1.0
+        block = self.l2 * cho_solve(self.factor, unit)[group]  # l2 * (K + l2 I)^-1 [G, G]
         return np.asarray((y - np.linalg.solve(block, residual))[0], dtype=np.float64)

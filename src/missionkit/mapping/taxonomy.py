@@ -107,18 +107,32 @@ def _read_reference(name: str) -> list[dict[str, str]]:
 
 
 @cache
-def sdg_taxonomy(with_targets: bool = True, with_examples: bool = True) -> Taxonomy:
+def sdg_taxonomy(
+    with_targets: bool = True,
+    with_examples: bool = True,
+    with_indicators: bool = True,
+    leave_out: frozenset[str] = frozenset(),
+) -> Taxonomy:
     """The 17 Sustainable Development Goals (A/RES/71/313 texts; see reference/sdg/SOURCE.md).
 
-    Label ids are the goal numbers ("1" … "17"); each label's texts are its targets, and
-    its examples the project's own hand-labelled texts (reference/sdg/examples.csv, the
-    development set), which act as reviewer-confirmed examples.
+    Label ids are the goal numbers ("1" … "17"); each label's texts are its targets and
+    the indicators' texts, and its examples the project's own hand-labelled texts
+    (reference/sdg/examples.csv, the development set), which act as reviewer-confirmed
+    examples. ``leave_out`` drops the indicators of those targets (e.g. {"3.4"}), so an
+    evaluation can map an indicator's text without that text among the prototypes.
     """
     queries = {row["goal"]: row["query"] for row in _read_reference("queries.csv")}
     targets: dict[str, list[str]] = {}
     if with_targets:
         for row in _read_reference("targets.csv"):
             targets.setdefault(row["target"].split(".")[0], []).append(row["text"])
+    if with_indicators:
+        seen: set[tuple[str, str]] = set()
+        for row in _read_reference("indicators.csv"):
+            goal, target = row["indicator"].split(".")[0], row["indicator"].rsplit(".", 1)[0]
+            if target not in leave_out and (goal, row["text"]) not in seen:
+                seen.add((goal, row["text"]))  # a few indicators repeat under two targets
+                targets.setdefault(goal, []).append(row["text"])
     examples: dict[str, list[str]] = {}
     if with_examples:
         for row in _read_reference("examples.csv"):
