@@ -19,11 +19,10 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import cho_factor, cho_solve
-from scipy.sparse import csr_matrix
 
 from missionkit.mapping.embed import Matrix
 
@@ -100,6 +99,8 @@ class PrototypeClassifier:
         l2: float = 1.0,
         word_weight: float = 1.0,
     ) -> None:
+        from scipy.linalg import cho_factor, cho_solve  # here: the keyword path needs no scipy
+
         n = len(tokens)
         self.word_weight = word_weight
         docs = [Counter(terms(t)) for t in tokens]
@@ -126,7 +127,10 @@ class PrototypeClassifier:
         self.w_emb = (emb.T @ dual).astype(np.float32)  # (dim, labels)
         self.w_words = np.asarray(words.T @ dual)  # (vocabulary, labels)
 
-    def _tfidf(self, docs: Sequence[Mapping[str, int]]) -> csr_matrix:
+    def _tfidf(self, docs: Sequence[Mapping[str, int]]) -> Any:
+        """L2-normalised TF-IDF rows (a scipy CSR matrix) over the prototypes' vocabulary."""
+        from scipy.sparse import csr_matrix
+
         rows, cols, vals = [], [], []
         for r, d in enumerate(docs):
             for w, c in d.items():
@@ -169,5 +173,7 @@ class PrototypeClassifier:
         residual = y - self.fitted[group]
         unit = np.zeros((len(self.targets), len(group)))
         unit[group, np.arange(len(group))] = 1.0
+        from scipy.linalg import cho_solve
+
         block = self.l2 * cho_solve(self.factor, unit)[group]  # l2 * (K + l2 I)^-1 [G, G]
         return np.asarray((y - np.linalg.solve(block, residual))[0], dtype=np.float64)
