@@ -5,7 +5,8 @@ and numbered so that each is distinct; the development set when those files are 
 against the 17 SDGs, each path in its own process so its peak memory is its own:
 
 - keyword: the boolean queries only;
-- embedding: the static embeddings only;
+- embedding: the static embeddings only (cosines to the prototypes and the linear
+  classifier trained on them);
 - combined: both, calibrated (the default path of ``missionkit map``);
 - loop baseline: the plain sentence-transformers-style loop over the same texts — the
   same static model called with one text at a time (``encode([text])``, then the cosine
