@@ -15,9 +15,10 @@ activity, and the projection's total weight is ``sum d(d-1)/2`` over organisatio
 Its number of distinct edges needs the sparse product ``B Bᵀ``, so it is counted only while
 that stays small (``max_projection_links``) and is ``None`` above.
 
-Communities are found on the bipartite graph itself (activities and organisations
-together), by default with the Leiden algorithm of igraph (modularity, seeded; Traag, Waltman
-& van Eck 2019), or with networkx's Louvain or greedy modularity for small graphs.
+Communities are found on the weighted organisation network, by default with the Leiden
+algorithm of igraph (modularity, seeded; Traag, Waltman & van Eck 2019), or with networkx's
+Louvain or greedy modularity for small graphs; each activity then joins the community
+holding most of its organisations.
 Betweenness (bridging organisations) is computed on the organisation network with igraph:
 exactly while the work (nodes × (nodes + edges)) stays below ``EXACT_BETWEENNESS_WORK``,
 otherwise estimated from a seeded sample of source organisations (Brandes & Pich 2007), the
@@ -351,15 +352,18 @@ def _activity_communities(b: _Bipartite, org_labels: np.ndarray) -> np.ndarray:
     own = np.arange(b.na, dtype=np.int64) + width
     if len(b.act) == 0:
         return own
-    # Links are sorted by (activity, organisation): a key's first link has its first org.
-    keys, first, counts = np.unique(
-        b.act * width + org_labels[b.org], return_index=True, return_counts=True
+    # Per (activity, community): its links and its first organisation in id order; then
+    # per activity the row with most links, ties to the smallest first organisation (no two
+    # rows of one activity share a first organisation, so the order is total). Polars'
+    # group_by and sort take about half the time of np.unique's sort on 3M links.
+    best = (
+        pl.DataFrame({"activity": b.act, "community": org_labels[b.org], "organisation": b.org})
+        .group_by("activity", "community")
+        .agg(pl.len().alias("links"), pl.col("organisation").min())
+        .sort(["activity", "links", "organisation"], descending=[False, True, False])
+        .unique("activity", keep="first", maintain_order=True)
     )
-    activity, community = np.divmod(keys, width)
-    order = np.lexsort((b.org[first], -counts, activity))
-    activity, community = activity[order], community[order]
-    chosen = np.concatenate(([True], activity[1:] != activity[:-1]))
-    own[activity[chosen]] = community[chosen]
+    own[best.get_column("activity").to_numpy()] = best.get_column("community").to_numpy()
     return own
 
 
