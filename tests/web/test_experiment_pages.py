@@ -403,3 +403,54 @@ def test_reading_pasted_tables() -> None:
     assert "only a header" in str(e.value)
     svg = interval_svg([("B", 2.0, -1.0, 5.0), ("C", 4.0, 1.0, 7.0)], " pts", "x", "Effects")
     assert svg.count("<circle") == 2 and "B: 2 pts (from -1 to 5)" in svg
+
+
+def _panel(staggered: bool = False) -> str:
+    """40 units over 5 periods; 20 treated from period 3 (10 from 4 when staggered)."""
+    lines = ["unit,time,outcome,treated"]
+    for i in range(40):
+        start = (3 if i < 10 or not staggered else 4) if i < 20 else None
+        for period in range(1, 6):
+            treated = int(start is not None and period >= start)
+            outcome = 10 + i % 7 + 0.5 * period + 2 * treated + (i * period % 5) / 10
+            lines.append(f"U{i:02d},{period},{outcome:.2f},{treated}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("kind", ["did", "staggered", "before_after"])
+def test_policy_experiments_take_a_panel(db: Database, browser: TestClient, kind: str) -> None:
+    eid = _register(browser, slug=f"policy-{kind.replace('_', '-')}", design=kind,
+                    primary_kind="mean", randomisation="simple")  # fmt: skip
+    page = f"/experiments/{eid}"
+    token = _token(browser, page)
+    browser.post(f"{page}/lock", data={"csrf_token": token, "locked_by": "Ana"})
+    shown = browser.get(page).text
+    assert 'value="panel"' in shown and 'value="table"' not in shown
+    text = _panel(kind == "staggered")
+    if kind == "before_after":
+        text = "\n".join(r for r in text.splitlines() if r.split(",")[1] in ("time", "2", "3"))
+    bad = text.replace("U05,2,", "U05,2,x", 1)
+    refused = browser.post(
+        f"{page}/results", data={"csrf_token": token, "mode": "panel", "data": bad}
+    )
+    assert refused.status_code == 422
+    assert any(e.startswith("row ") and "not a number" in e for e in _errors(refused.text))
+    assert _experiment(db, eid)["last_analysis"] is None
+    done = browser.post(
+        f"{page}/results",
+        data={"csrf_token": token, "mode": "panel"},
+        files={"file": ("panel.csv", text.encode())},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, _errors(done.text)
+    report = _experiment(db, eid)["last_analysis"]["report"]
+    headline = (
+        report["before_after"]["change"] if kind == "before_after" else report["twfe"]["estimate"]
+    )
+    shown = browser.get(page).text
+    assert f"{headline['estimate']:.3g}" in shown
+    assert ("Event study" in shown) == (kind != "before_after")
+    decided = browser.post(f"{page}/decisions", data={"csrf_token": token, "decision": "iterate",
+                           "decided_by": "Board", "decided_on": "2026-06-01", "learning": "More."},
+                           follow_redirects=False)  # fmt: skip
+    assert decided.status_code == 303

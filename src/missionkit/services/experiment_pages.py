@@ -23,6 +23,8 @@ from missionkit.domain.problems import InvalidInput, Problem
 from missionkit.experiments import design, srm
 from missionkit.experiments.plan import ExperimentPlan
 from missionkit.experiments.types import ExperimentInputError, to_plain
+from missionkit.services.experiment_panels import COLUMNS as PANEL_COLUMNS
+from missionkit.services.experiment_panels import panel_rows_from_csv
 from missionkit.services.experiment_shapes import UnitIn
 from missionkit.store import tables as t
 
@@ -201,6 +203,25 @@ def parse_summary(text: str) -> dict[str, Any]:
     return {"arms": arms}
 
 
+def parse_panel(text: str, control_group: str) -> tuple[dict[str, Any], list[int]]:
+    """A policy experiment's panel (CSV with a header naming ``unit``, ``time``,
+    ``outcome`` and optionally ``treated`` and ``cluster``) as the API's panel request,
+    with the line of each row (header = line 1)."""
+    try:
+        first = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0]]), [])
+    except csv.Error:
+        first = []
+    present = {c.strip() for c in first}
+    columns = {name: name for name in PANEL_COLUMNS if name in present}
+    for needed in ("unit", "time", "outcome"):
+        if needed not in columns:
+            expected = ", ".join(PANEL_COLUMNS)
+            raise InvalidInput.one("row 1", f"the header lacks the column {needed!r} ({expected})")
+    rows = panel_rows_from_csv(text, columns)
+    payload = {"rows": rows, "control_group": control_group or "never"}
+    return payload, list(range(2, len(rows) + 2))
+
+
 def arm_table(form: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """The per-arm table (``arm-0``, ``n-0``, ``sum-0``, …) as the summary's arms; numbers
     are converted where they parse, and left as typed otherwise for the engine to name."""
@@ -348,3 +369,42 @@ def assignment_check(plan_content: Mapping[str, Any], counts: Mapping[str, int])
         "warnings": list(result.warnings),
         "assumptions": list(result.assumptions),
     }
+
+
+DESIGN_INPUTS = ("sd", "baseline", "icc", "cluster_size")
+
+
+def design_from_query(experiment: Mapping[str, Any], query: Mapping[str, str]) -> dict[str, Any]:
+    """The power helper for the draft plan, from the page's query (``?baseline=0.24``):
+    what a mean needs (its SD) or a proportion (its baseline rate), and clustering."""
+    plan = experiment["plan"]
+    values = {k: query.get(k, "").strip() for k in DESIGN_INPUTS}
+    out: dict[str, Any] = {
+        "metric": plan["primary_metric"]["kind"],
+        "values": values,
+        "ready": plan.get("minimum_detectable_effect") is not None
+        and plan.get("planned_sample") is not None,
+        "errors": [],
+        "result": None,
+    }
+    numbers: dict[str, float] = {}
+    for name, text in values.items():
+        if text:
+            try:
+                numbers[name] = float(text)
+            except ValueError:
+                out["errors"].append(f"{name}: {text!r} is not a number")
+    wanted = "sd" if out["metric"] == "mean" else "baseline"
+    if out["errors"] or not out["ready"] or wanted not in numbers:
+        return out
+    try:
+        out["result"] = design_check(
+            plan,
+            sd=numbers.get("sd"),
+            baseline=numbers.get("baseline"),
+            icc=numbers.get("icc", 0.0),
+            cluster_size=numbers.get("cluster_size", 1.0),
+        )
+    except InvalidInput as e:
+        out["errors"] = [str(p) for p in e.problems]
+    return out

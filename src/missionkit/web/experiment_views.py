@@ -14,10 +14,9 @@ from html import escape
 from typing import Any, get_args
 
 from missionkit.domain.experiments import Decision, Design, Stage
-from missionkit.domain.problems import InvalidInput, Problem
+from missionkit.domain.problems import Problem
 from missionkit.domain.vocab import Instrument
 from missionkit.experiments.plan import Randomisation
-from missionkit.services import experiment_pages as helpers
 from missionkit.web import charts
 from missionkit.web.forms import Field, field_errors
 
@@ -289,45 +288,6 @@ def interval_svg(
     return "".join(out)
 
 
-DESIGN_INPUTS = ("sd", "baseline", "icc", "cluster_size")
-
-
-def design_view(experiment: Mapping[str, Any], query: Mapping[str, str]) -> dict[str, Any]:
-    """The power helper for the draft plan, from the page's query (``?baseline=0.24``):
-    what a mean needs (its SD) or a proportion (its baseline rate), and clustering."""
-    plan = experiment["plan"]
-    values = {k: query.get(k, "").strip() for k in DESIGN_INPUTS}
-    out: dict[str, Any] = {
-        "metric": plan["primary_metric"]["kind"],
-        "values": values,
-        "ready": plan.get("minimum_detectable_effect") is not None
-        and plan.get("planned_sample") is not None,
-        "errors": [],
-        "result": None,
-    }
-    numbers: dict[str, float] = {}
-    for name, text in values.items():
-        if text:
-            try:
-                numbers[name] = float(text)
-            except ValueError:
-                out["errors"].append(f"{name}: {text!r} is not a number")
-    wanted = "sd" if out["metric"] == "mean" else "baseline"
-    if out["errors"] or not out["ready"] or wanted not in numbers:
-        return out
-    try:
-        out["result"] = helpers.design_check(
-            plan,
-            sd=numbers.get("sd"),
-            baseline=numbers.get("baseline"),
-            icc=numbers.get("icc", 0.0),
-            cluster_size=numbers.get("cluster_size", 1.0),
-        )
-    except InvalidInput as e:
-        out["errors"] = [str(p) for p in e.problems]
-    return out
-
-
 def p_text(p: float | None) -> str:
     if p is None:
         return "–"
@@ -351,6 +311,8 @@ def analysis_view(experiment: Mapping[str, Any]) -> dict[str, Any] | None:
     analysis = experiment.get("last_analysis")
     if not analysis:
         return None
+    if analysis.get("kind") == "panel":
+        return panel_view(analysis)
     report = analysis["report"]
     proportion = report["metric"] == "proportion"
     scale, unit = (100.0, " pts") if proportion else (1.0, "")
@@ -380,4 +342,67 @@ def analysis_view(experiment: Mapping[str, Any]) -> dict[str, Any] | None:
         "srm_p": p_text(report["srm"]["p_value"]),
         "cluster_robust": analysis.get("cluster_robust"),
         "p_text": p_text,
+        "kind": "ab",
+    }
+
+
+def _estimate_row(label: str, est: Mapping[str, Any]) -> dict[str, Any]:
+    return {"label": label, "estimate": est["estimate"], "low": est["ci_low"],
+            "high": est["ci_high"], "p": p_text(est["p_value"])}  # fmt: skip
+
+
+def panel_view(analysis: Mapping[str, Any]) -> dict[str, Any]:
+    """A policy experiment's panel analysis (did, staggered, before/after): its headline
+    estimates, the event study as an interval plot, and every warning and assumption."""
+    report = analysis["report"]
+    rows, warnings, assumptions = [], list(report.get("notes", [])), []
+    parts: list[Mapping[str, Any]] = []
+    if ba := report.get("before_after"):
+        first, last = report["periods"]
+        rows.append(_estimate_row(f"Change from period {first:g} to {last:g}", ba["change"]))
+        parts.append(ba)
+    if twfe := report.get("twfe"):
+        label = (
+            f"Difference-in-differences (two-way fixed effects; {twfe['n_units']} units, "
+            f"{twfe['n_periods']} periods, {twfe['n_clusters']} clusters by {twfe['cluster']})"
+        )
+        rows.append(_estimate_row(label, twfe["estimate"]))
+        parts.append(twfe)
+    if cs := report.get("callaway_santanna"):
+        label = f"Callaway–Sant'Anna average effect ({cs['control_group']}-treated controls)"
+        rows.append(_estimate_row(label, cs["aggregations"]["simple"]["overall"]))
+        parts.append(cs)
+    study = report.get("event_study")
+    if study:
+        parts.append(study)
+    for part in parts:
+        warnings += part.get("warnings", [])
+        assumptions += part.get("assumptions", [])
+    level = f"{1 - analysis['alpha']:.0%}"
+    chart = None
+    if study and study["effects"]:
+        estimates = [(e["event_time"], e["estimate"]) for e in study["effects"]]
+        points = [
+            (f"{t:+d}", est["estimate"], est["ci_low"], est["ci_high"])
+            for t, est in estimates
+            if None not in (est["estimate"], est["ci_low"], est["ci_high"])
+        ]
+        title = f"Event study: effect by period relative to treatment, {level} intervals"
+        chart = interval_svg(points, "", "effects", title) if points else None
+    pretrend = (study or {}).get("pretrend_p_value", (cs or {}).get("pretrend_p_value"))
+    return {
+        "kind": "panel",
+        "plan": analysis["plan"],
+        "deviations": analysis["deviations"],
+        "design": report["design"],
+        "rows": rows,
+        "level": level,
+        "alpha": analysis["alpha"],
+        "units": analysis["units"],
+        "n_rows": analysis["rows"],
+        "chart": chart,
+        "reference": (study or {}).get("reference"),
+        "pretrend": None if pretrend is None else p_text(pretrend),
+        "warnings": list(dict.fromkeys(warnings)),
+        "assumptions": list(dict.fromkeys(assumptions)),
     }

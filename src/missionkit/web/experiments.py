@@ -25,6 +25,7 @@ from starlette.datastructures import UploadFile
 from missionkit.domain.access import Action, Actor
 from missionkit.services import access, cockpit
 from missionkit.services import experiment_pages as helpers
+from missionkit.services import experiment_panels as panels
 from missionkit.services import experiments as svc
 from missionkit.services.errors import Conflict, InvalidInput, Problem, StaleVersion
 from missionkit.web import pages
@@ -38,7 +39,6 @@ from missionkit.web.experiment_views import (
     PLAN_FIELDS,
     STAGE_LABELS,
     analysis_view,
-    design_view,
     form_errors,
     form_values,
     registry_payload,
@@ -271,11 +271,12 @@ def experiments_router(ctx: PageContext) -> APIRouter:
             r = experiment["randomisation"]
             version = next(p for p in experiment["plan_versions"] if p["number"] == r["plan"])
             randomisation = helpers.assignment_check(version["content"], r["counts"])
+        design = helpers.design_from_query(experiment, request.query_params)
         return render(
             request, "experiment.html", status_code, e=experiment, mission=mission,
             rights=rights, status=status_label(experiment), forms=forms, problems=problems,
             randomise=randomise, results=dict(typed.get("results", {})),
-            randomisation=randomisation, design=design_view(experiment, request.query_params),
+            randomisation=randomisation, design=design,
             analysis=analysis_view(experiment), stages=STAGE_LABELS, designs=DESIGN_LABELS,
             done=DONE.get(request.query_params.get("done", "")),
         )  # fmt: skip
@@ -353,9 +354,12 @@ def experiments_router(ctx: PageContext) -> APIRouter:
                 return refused(request, experiment_id, "results", form, problems)
             lines: list[int] = []
             text = uploaded if uploaded is not None else form.get("data", "")
+            panel = form.get("mode") == "panel"
             try:
-                if form.get("mode") == "table":
-                    summary: dict[str, Any] = {"arms": helpers.arm_table(form)}
+                if panel:
+                    summary, lines = helpers.parse_panel(text, form.get("control_group", ""))
+                elif form.get("mode") == "table":
+                    summary = {"arms": helpers.arm_table(form)}
                 elif form.get("kind") == "outcomes":
                     outcomes, lines = helpers.parse_outcomes(text)
                     summary = {"outcomes": outcomes}
@@ -363,9 +367,10 @@ def experiments_router(ctx: PageContext) -> APIRouter:
                     summary = helpers.parse_summary(text)
                 with ctx.database.transaction() as session:
                     _on_experiment(session, actor, experiment_id, "edit")
-                    svc.analyse_experiment(session, experiment_id, summary, actor)
+                    analyse = panels.analyse_experiment_panel if panel else svc.analyse_experiment
+                    analyse(session, experiment_id, summary, actor)
             except InvalidInput as e:
-                named = helpers.rows_named(e.problems, "outcomes", lines)
+                named = helpers.rows_named(e.problems, "rows" if panel else "outcomes", lines)
                 return refused(request, experiment_id, "results", form, named)
             return RedirectResponse(experiment_url(experiment_id, "analysed", "analysis"), 303)
 
