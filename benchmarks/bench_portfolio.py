@@ -118,6 +118,7 @@ def engine_report(p: Portfolio) -> list[str]:
     target = replace(p, participations=p.participations.clear())
     target.__dict__["allocation"] = p.allocation  # keep the cached allocations
     target.__dict__["numbered_allocation"] = p.numbered_allocation
+    target.__dict__["numbered_rollup"] = p.numbered_rollup
     ranked = findings(target, spatial=spatial, analyses=done)
     return [f.text for f in ranked[:10]]
 

@@ -574,6 +574,15 @@ class Portfolio:
             numbers, left_on="activity", right_on="id", how="left", maintain_order="left"
         ).select(pl.col("number").alias("activity"), "objective", "share")
 
+    @cached_property
+    def numbered_rollup(self) -> pl.DataFrame:
+        """Objective parts by activity row number with each objective's fraction also
+        credited to its ancestors (``activity``, ``value``, ``fraction``): four analyses
+        of a report cross-tabulate it, so it is computed once."""
+        from missionkit.portfolio.parts import rolled_objective_parts  # imports this module
+
+        return rolled_objective_parts(self)
+
     def objective_titles(self) -> dict[str, str]:
         """Objective id -> title."""
         ids = self.objectives.get_column("id").to_list()

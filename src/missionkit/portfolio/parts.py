@@ -26,7 +26,14 @@ import polars as pl
 from missionkit.portfolio.data import Portfolio
 from missionkit.portfolio.types import NONE, Dimension
 
-__all__ = ["ancestors", "cross", "dimension_parts", "numbered_parts", "totals"]
+__all__ = [
+    "ancestors",
+    "cross",
+    "dimension_parts",
+    "numbered_parts",
+    "rolled_objective_parts",
+    "totals",
+]
 
 _SINGLE = {"instrument", "stage", "call", "year"}
 _LISTS = {"region": "regions", "sector": "sectors"}
@@ -120,6 +127,12 @@ def _rolled(portfolio: Portfolio, parts: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def rolled_objective_parts(portfolio: Portfolio) -> pl.DataFrame:
+    """:func:`numbered_parts` of ``objective`` rolled up to the ancestors (what
+    ``Portfolio.numbered_rollup`` caches)."""
+    return _rolled(portfolio, numbered_parts(portfolio, "objective")).collect()
+
+
 def cross(
     portfolio: Portfolio,
     rows: Dimension,
@@ -139,9 +152,9 @@ def cross(
     left_parts = numbered_parts(portfolio, rows)
     right_parts = numbered_parts(portfolio, columns)
     if rollup and rows == "objective":
-        left_parts = _rolled(portfolio, left_parts)
+        left_parts = portfolio.numbered_rollup.lazy()
     if rollup and columns == "objective":
-        right_parts = _rolled(portfolio, right_parts)
+        right_parts = portfolio.numbered_rollup.lazy()
     left = left_parts.rename({"value": "row", "fraction": "f_row"})
     right = right_parts.rename({"value": "column", "fraction": "f_col"})
     budgets = _activities(portfolio, numbered=True).select("activity", "budget")
