@@ -59,8 +59,9 @@ def test_every_page_renders(client: TestClient, demo: dict[str, Any]) -> None:
     assert "Clean air in every city by 2030" in cockpit and "Outcome indicators" in cockpit
     assert "<svg" in cockpit and "target 20" in cockpit and "deadline 2030" in cockpit
     assert 'href="/missions/clean-air/report"' in cockpit
-    # Engines that do not exist yet get no section.
-    assert "Experiments" not in cockpit and "Conditions" not in cockpit
+    # Engines that do not exist yet get no section; experiments always have one.
+    assert "Conditions" not in cockpit
+    assert 'href="/missions/clean-air/experiments/new"' in cockpit  # the client edits
 
 
 def test_unknown_records_are_404_pages(client: TestClient) -> None:
