@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from missionkit.services import cockpit, explorer
+from missionkit.services import cockpit, explorer, record_pages
 from missionkit.store.db import Database
 
 TODAY = dt.date(2026, 1, 15)
@@ -158,8 +158,8 @@ def test_exports_neutralise_formulas(db: Database, demo: dict[str, Any]) -> None
 
 def test_objective_activity_and_organisation_pages(db: Database, demo: dict[str, Any]) -> None:
     with db.reading() as session:
-        objective = cockpit.objective_page(session, demo["objectives"]["buses"], TODAY)
-        activity = cockpit.activity_page(session, demo["extra_id"], TODAY)
+        objective = record_pages.objective_page(session, demo["objectives"]["buses"], TODAY)
+        activity = record_pages.activity_page(session, demo["extra_id"], TODAY)
     assert objective["served"]["activities"] == 3
     assert [s["stage"] for s in objective["stages"]] == ["demonstration"]
     assert objective["parent"]["title"] == "Cut traffic emissions"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from missionkit.domain.access import Actor
 from missionkit.domain.problems import InvalidInput, Problem
-from missionkit.services import access, cockpit, records
+from missionkit.services import access, cockpit, record_pages, records
 from missionkit.services import forms as form_service
 from missionkit.services.catalogue import ACTIVITIES, INDICATORS, OBJECTIVES, ORGANISATIONS
 from missionkit.services.errors import NotFound
@@ -181,7 +181,7 @@ def record_router(ctx: PageContext) -> APIRouter:
     def objective_page(request: Request, record_id: int) -> Response:
         def page() -> Response:
             data, rights, today = record_data(
-                request, OBJECTIVES, record_id, cockpit.objective_page
+                request, OBJECTIVES, record_id, record_pages.objective_page
             )
             for card in data["indicators"]:
                 card["chart"] = indicator_chart(
@@ -199,7 +199,9 @@ def record_router(ctx: PageContext) -> APIRouter:
         batch: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Response:
-        card, rights, today = record_data(request, INDICATORS, record_id, cockpit.indicator_page)
+        card, rights, today = record_data(
+            request, INDICATORS, record_id, record_pages.indicator_page
+        )
         card["chart"] = indicator_chart(card, "chart-main", card["mission"]["deadline"])
         return render(
             request,
@@ -258,7 +260,9 @@ def record_router(ctx: PageContext) -> APIRouter:
     @router.get("/activities/{record_id}", response_class=HTMLResponse, openapi_extra=READ)
     def activity_page(request: Request, record_id: int) -> Response:
         def page() -> Response:
-            data, rights, _ = record_data(request, ACTIVITIES, record_id, cockpit.activity_page)
+            data, rights, _ = record_data(
+                request, ACTIVITIES, record_id, record_pages.activity_page
+            )
             return render(request, "activity.html", rights=rights, **data)
 
         return guarded(page)
@@ -272,7 +276,7 @@ def record_router(ctx: PageContext) -> APIRouter:
             actor = web_actor(request)
             with ctx.reading() as session:
                 organisation = records.get(session, ORGANISATIONS, record_id)
-                activities = cockpit.organisation_activities(
+                activities = record_pages.organisation_activities(
                     session, record_id, ctx.readable(session, actor)
                 )
             return render(
