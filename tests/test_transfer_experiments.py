@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from missionkit.domain.problems import InvalidInput
+from missionkit.services import experiment_analysis as analysis
 from missionkit.services import experiments as registry
 from missionkit.services.export import export_document
 from missionkit.services.transfer import check_document, import_document
@@ -62,7 +63,7 @@ def _run_an_experiment(db: Database) -> int:
                 "impact-first": {"n": 30, "successes": 15},
             }
         }
-        registry.analyse_experiment(s, eid, summary)
+        analysis.analyse_experiment(s, eid, summary)
         registry.record_decision(
             s,
             eid,

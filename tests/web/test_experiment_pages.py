@@ -98,7 +98,9 @@ def test_the_whole_cycle_through_the_pages(
 ) -> None:
     listing = browser.get(LIST)
     assert "No experiments yet" in listing.text and f'href="{LIST}/new"' in listing.text
-    assert f'href="{LIST}"' not in browser.get("/missions/clean-air").text  # nothing to show
+    cockpit = browser.get("/missions/clean-air").text  # no decision yet: links, no table
+    assert f'href="{LIST}"' in cockpit and f'href="{LIST}/new"' in cockpit
+    assert "No experiment of this mission has ended in a decision yet" in cockpit
     eid = _register(browser)
     page = f"/experiments/{eid}"
     shown = browser.get(f"{page}?done=registered")

@@ -20,6 +20,7 @@ from missionkit.domain.problems import InvalidInput
 from missionkit.experiments import ab, design
 from missionkit.experiments.types import ExperimentInputError, to_plain
 from missionkit.services import access
+from missionkit.services import experiment_analysis as analysis
 from missionkit.services import experiment_panels as panels
 from missionkit.services import experiment_shapes as shapes
 from missionkit.services import experiments as svc
@@ -240,7 +241,7 @@ def experiments_router(db: Database) -> APIRouter:
     def analyse(experiment_id: RecordKey, summary: Summary, actor: Actor = Who) -> Any:
         with db.transaction() as session:
             _on_experiment(session, actor, experiment_id, "edit")
-            result = svc.analyse_experiment(session, experiment_id, summary, actor)
+            result = analysis.analyse_experiment(session, experiment_id, summary, actor)
         return FastJSONResponse(result)
 
     @router.post(

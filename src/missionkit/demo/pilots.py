@@ -20,6 +20,7 @@ import numpy as np
 from missionkit.demo.adaptation import ADAPTATION
 from missionkit.domain.access import Actor
 from missionkit.services import experiments as registry
+from missionkit.services.experiment_analysis import analyse_experiment
 from missionkit.store.db import Database
 
 SEED = 2024
@@ -105,7 +106,7 @@ def run_demo_pilots(database: Database, actor: Actor) -> list[str]:
             }
             for a in assigned
         ]
-        analysis = registry.analyse_experiment(s, coaching, {"outcomes": outcomes}, actor)
+        analysis = analyse_experiment(s, coaching, {"outcomes": outcomes}, actor)
         [arm] = analysis["report"]["arms"]
         effect = arm["absolute"]
         registry.record_decision(

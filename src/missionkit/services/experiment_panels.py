@@ -1,6 +1,6 @@
 """Analysing a registered policy experiment from panel data (did, staggered, before/after).
 
-A/B pilots are analysed from arm summaries (``experiments.analyse_experiment``); pilots of
+A/B pilots are analysed from arm summaries (``experiment_analysis.analyse_experiment``); pilots of
 policy changes are observed as units over periods. This is their path through the
 registry: against the latest locked plan, with the deviations named, kept as the
 experiment's analysis so that a decision can close it.
@@ -23,13 +23,13 @@ from missionkit.experiments.panel import PANEL_DESIGNS, Panel, analyse_panel
 from missionkit.experiments.plan import ExperimentPlan
 from missionkit.experiments.types import ExperimentInputError
 from missionkit.services.errors import Conflict, InvalidInput
+from missionkit.services.experiment_analysis import plan_drift
 from missionkit.services.experiments import (
-    _audit,
-    _engine_error,
-    _experiment,
-    _latest_plan,
-    _parse,
-    plan_drift,
+    audit_experiment,
+    engine_error,
+    experiment_row,
+    latest_plan,
+    parse_payload,
 )
 from missionkit.store import tables as t
 
@@ -157,14 +157,14 @@ def analyse_experiment_panel(
     session: Session, experiment_id: int, payload: Any, actor: Actor | None = None
 ) -> dict[str, Any]:
     """Analyse a did, staggered or before/after experiment's panel and keep the result."""
-    request = _parse(PanelRequest, payload)
-    e = _experiment(session, experiment_id, lock=True)
+    request = parse_payload(PanelRequest, payload)
+    e = experiment_row(session, experiment_id, lock=True)
     if e.design not in PANEL_DESIGNS:
         raise Conflict(
             f"a {e.design!r} experiment is analysed from arm summaries or unit outcomes, "
             "not a panel"
         )
-    plan_row = _latest_plan(session, e.id)
+    plan_row = latest_plan(session, e.id)
     if plan_row is None:
         raise Conflict("lock the plan before analysing: the analysis must follow a plan")
     plan = ExperimentPlan.model_validate(plan_row.content)
@@ -193,7 +193,7 @@ def analyse_experiment_panel(
             control_group=request.control_group,
         )
     except ExperimentInputError as err:
-        raise _engine_error(err) from None
+        raise engine_error(err) from None
     result: dict[str, Any] = {
         "kind": "panel",
         "plan": {"number": plan_row.number, "content_hash": plan_row.content_hash},
@@ -207,5 +207,5 @@ def analyse_experiment_panel(
     e.status = "analysed" if e.status != "decided" else e.status
     e.version += 1
     session.flush()
-    _audit(session, actor, "analyse", e, None, {"analysis": result})
+    audit_experiment(session, actor, "analyse", e, None, {"analysis": result})
     return result

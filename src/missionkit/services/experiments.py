@@ -1,6 +1,7 @@
 """The experiment registry: register, pre-register (lock), randomise, analyse, decide.
 
-All SQL for experiments lives here; the statistics come from the pure
+The records' SQL lives here (analyses in ``experiment_analysis`` and
+``experiment_panels``, on the helpers below); the statistics come from the pure
 ``missionkit.experiments`` engine. A plan is locked as an immutable, numbered version with
 the SHA-256 of its canonical JSON and a timestamp; later edits need a new version, and every
 analysis states which version it follows and how the data deviate from it. Each analysed
@@ -16,15 +17,15 @@ import io
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from missionkit.domain.access import Actor, system_actor
 from missionkit.domain.problems import problems_from
-from missionkit.experiments import ab, clustered, randomise
+from missionkit.experiments import randomise
 from missionkit.experiments.plan import ExperimentPlan, content_hash
-from missionkit.experiments.types import ExperimentInputError, to_plain
+from missionkit.experiments.types import ExperimentInputError
 from missionkit.services import audit
 from missionkit.services.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from missionkit.services.experiment_shapes import (
@@ -41,18 +42,18 @@ from missionkit.store import tables as t
 M = TypeVar("M", bound=BaseModel)
 
 
-def _parse(model: type[M], payload: Any) -> M:
+def parse_payload(model: type[M], payload: Any) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as e:
         raise InvalidInput(problems_from(e)) from None
 
 
-def _engine_error(e: ExperimentInputError, prefix: str = "") -> InvalidInput:
+def engine_error(e: ExperimentInputError, prefix: str = "") -> InvalidInput:
     return InvalidInput.one(f"{prefix}{e.field}" if prefix else e.field, e.message)
 
 
-def _experiment(session: Session, experiment_id: int, *, lock: bool = False) -> t.Experiment:
+def experiment_row(session: Session, experiment_id: int, *, lock: bool = False) -> t.Experiment:
     stmt = select(t.Experiment).where(t.Experiment.id == experiment_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -64,10 +65,10 @@ def _experiment(session: Session, experiment_id: int, *, lock: bool = False) -> 
 
 def experiment_mission(session: Session, experiment_id: int) -> int:
     """The mission an experiment belongs to (access rules are per mission)."""
-    return _experiment(session, experiment_id).mission_id
+    return experiment_row(session, experiment_id).mission_id
 
 
-def _audit(
+def audit_experiment(
     session: Session,
     actor: Actor | None,
     action: str,
@@ -87,7 +88,7 @@ def _audit(
     )
 
 
-def _latest_plan(session: Session, experiment_id: int) -> t.ExperimentPlanVersion | None:
+def latest_plan(session: Session, experiment_id: int) -> t.ExperimentPlanVersion | None:
     return session.scalar(
         select(t.ExperimentPlanVersion)
         .where(t.ExperimentPlanVersion.experiment_id == experiment_id)
@@ -119,7 +120,7 @@ def _public(session: Session, e: t.Experiment, *, full: bool = True) -> dict[str
         if e.activity_id
         else None
     )
-    latest = _latest_plan(session, e.id)
+    latest = latest_plan(session, e.id)
     out: dict[str, Any] = {
         "id": e.id,
         "mission": mission_slug,
@@ -207,7 +208,7 @@ def create_experiment(
     session: Session, mission_key: int | str, payload: Any, actor: Actor | None = None
 ) -> dict[str, Any]:
     """Register an experiment under a mission, with its draft plan."""
-    data = _parse(ExperimentCreate, payload)
+    data = parse_payload(ExperimentCreate, payload)
     mission_id = mission_id_for(session, mission_key)
     taken = session.scalar(
         select(t.Experiment.id).where(
@@ -236,7 +237,7 @@ def create_experiment(
     session.add(e)
     session.flush()
     created = _public(session, e)
-    _audit(session, actor, "create", e, None, created)
+    audit_experiment(session, actor, "create", e, None, created)
     return created
 
 
@@ -249,7 +250,7 @@ def list_experiments(session: Session, mission_key: int | str) -> list[dict[str,
 
 
 def get_experiment(session: Session, experiment_id: int) -> dict[str, Any]:
-    return _public(session, _experiment(session, experiment_id))
+    return _public(session, experiment_row(session, experiment_id))
 
 
 def update_experiment(
@@ -260,10 +261,10 @@ def update_experiment(
     actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Change registry fields or the draft plan (optimistic concurrency on ``version``)."""
-    e = _experiment(session, experiment_id, lock=True)
+    e = experiment_row(session, experiment_id, lock=True)
     if expected_version is not None and expected_version != e.version:
         raise StaleVersion(expected_version, e.version)
-    data = _parse(ExperimentUpdate, payload)
+    data = parse_payload(ExperimentUpdate, payload)
     changes = data.model_dump(exclude_unset=True, mode="json")
     if "plan" in changes and e.status in ("analysed", "decided"):
         raise Conflict("the experiment is analysed: register a new experiment to change the plan")
@@ -275,7 +276,7 @@ def update_experiment(
     e.version += 1
     session.flush()
     after = _public(session, e)
-    _audit(session, actor, "update", e, before, after)
+    audit_experiment(session, actor, "update", e, before, after)
     return after
 
 
@@ -292,15 +293,15 @@ def lock_plan(
     Locking an unchanged plan again returns the existing version (same hash) instead of a
     duplicate.
     """
-    request = _parse(LockRequest, payload)
-    e = _experiment(session, experiment_id, lock=True)
+    request = parse_payload(LockRequest, payload)
+    e = experiment_row(session, experiment_id, lock=True)
     try:
         plan = ExperimentPlan.model_validate(e.plan)
     except ValidationError as err:
         raise InvalidInput(problems_from(err, "plan")) from None
     content = plan.model_dump(mode="json")
     digest = content_hash(content)
-    latest = _latest_plan(session, e.id)
+    latest = latest_plan(session, e.id)
     if latest is not None and latest.content_hash == digest:
         return {**_plan_public(latest), "created": False}
     version = t.ExperimentPlanVersion(
@@ -318,7 +319,7 @@ def lock_plan(
     e.version += 1
     session.flush()
     locked = {**_plan_public(version), "created": True}
-    _audit(session, actor, "lock", e, None, locked)
+    audit_experiment(session, actor, "lock", e, None, locked)
     return locked
 
 
@@ -330,9 +331,9 @@ def randomise_units(
     An experiment is randomised once: re-drawing until the split looks good would defeat
     the purpose, so a second call is a conflict.
     """
-    request = _parse(RandomiseRequest, payload)
-    e = _experiment(session, experiment_id, lock=True)
-    latest = _latest_plan(session, e.id)
+    request = parse_payload(RandomiseRequest, payload)
+    e = experiment_row(session, experiment_id, lock=True)
+    latest = latest_plan(session, e.id)
     if latest is None:
         raise Conflict("lock the plan before randomising")
     exists = session.scalar(
@@ -345,7 +346,7 @@ def randomise_units(
     try:
         result = randomise.assign(units, plan.weights, seed=request.seed, method=plan.randomisation)
     except ExperimentInputError as err:
-        raise _engine_error(err) from None
+        raise engine_error(err) from None
     session.add_all(
         t.ExperimentAssignment(
             experiment_id=e.id, unit=a.unit, arm=a.arm, stratum=a.stratum, cluster=a.cluster
@@ -364,7 +365,7 @@ def randomise_units(
         "sample_ratio_p_value": result.srm.p_value,
         "warnings": list(result.warnings),
     }
-    _audit(session, actor, "randomise", e, None, drawn)
+    audit_experiment(session, actor, "randomise", e, None, drawn)
     return drawn
 
 
@@ -373,7 +374,7 @@ ASSIGNMENT_COLUMNS = ("unit", "arm", "stratum", "cluster", "experiment", "plan",
 
 def assignments_csv(session: Session, experiment_id: int) -> str:
     """The realised assignment as CSV (one row per unit, in registration order)."""
-    e = _experiment(session, experiment_id)
+    e = experiment_row(session, experiment_id)
     rows = session.scalars(
         select(t.ExperimentAssignment)
         .where(t.ExperimentAssignment.experiment_id == e.id)
@@ -390,195 +391,12 @@ def assignments_csv(session: Session, experiment_id: int) -> str:
     return buffer.getvalue()
 
 
-def _deviations(
-    session: Session,
-    e: t.Experiment,
-    plan_row: t.ExperimentPlanVersion,
-    plan: ExperimentPlan,
-    spec: ab.AbInput,
-    report: ab.AbReport,
-) -> list[str]:
-    """How the analysed data depart from the locked plan, in plain words."""
-    out: list[str] = []
-    planned, seen = [a.name for a in plan.arms], list(spec.arms)
-    if set(planned) != set(seen):
-        out.append(f"arms {seen} differ from the plan's {planned}")
-    if spec.control != plan.control:
-        out.append(f"control {spec.control!r} instead of the planned {plan.control!r}")
-    if spec.alpha != plan.alpha:
-        out.append(f"alpha {spec.alpha:g} instead of the planned {plan.alpha:g}")
-    if report.metric != plan.primary_metric.kind:
-        out.append(
-            f"a {report.metric} metric was analysed; the primary metric "
-            f"{plan.primary_metric.name!r} is a {plan.primary_metric.kind}"
-        )
-    total = sum(a.n for a in spec.arms.values())
-    if plan.planned_sample is not None and total < plan.planned_sample:
-        out.append(f"sample {total} is below the planned {plan.planned_sample} (less power)")
-    assigned = dict(
-        session.execute(
-            select(t.ExperimentAssignment.arm, func.count())
-            .where(t.ExperimentAssignment.experiment_id == e.id)
-            .group_by(t.ExperimentAssignment.arm)
-        ).all()
-    )
-    for arm, summary in spec.arms.items():
-        if assigned and summary.n > assigned.get(arm, 0):
-            out.append(
-                f"arm {arm!r} has {summary.n} units but only {assigned.get(arm, 0)} were assigned"
-            )
-    return out + plan_drift(e, plan_row)
-
-
-def plan_drift(e: t.Experiment, plan_row: t.ExperimentPlanVersion) -> list[str]:
-    """Deviations any analysis has when the plan moved on: randomised under another
-    version, or a draft changed since locking."""
-    out = []
-    if e.randomised_plan is not None and e.randomised_plan != plan_row.number:
-        out.append(
-            f"units were randomised under plan version {e.randomised_plan}, the analysis "
-            f"follows version {plan_row.number}"
-        )
-    if e.plan != plan_row.content:
-        out.append("the draft plan has changed since the locked version (not yet re-locked)")
-    return out
-
-
-def analyse_experiment(
-    session: Session, experiment_id: int, summary: Any, actor: Actor | None = None
-) -> dict[str, Any]:
-    """Analyse an A/B summary against the latest locked plan and keep the result.
-
-    The summary has the CLI's shape (``arms`` with ``n`` and ``sum``/``sum_squares`` or
-    ``successes``); ``control``, ``alpha`` and ``weights`` default to the plan's. Instead of
-    a summary, ``{"outcomes": [{"unit": ..., "value": ...}]}`` gives one outcome per unit,
-    joined to the stored assignment; cluster-randomised experiments then also get
-    cluster-robust comparisons (``cluster_robust``).
-    """
-    e = _experiment(session, experiment_id, lock=True)
-    plan_row = _latest_plan(session, e.id)
-    if plan_row is None:
-        raise Conflict("lock the plan before analysing: the analysis must follow a plan")
-    plan = ExperimentPlan.model_validate(plan_row.content)
-    if not isinstance(summary, dict):
-        raise InvalidInput.one("(body)", "must be a JSON object")
-    clustered_results: dict[str, Any] | None = None
-    if "outcomes" in summary:
-        summary, clustered_results = _from_outcomes(session, e, plan, summary)
-    doc = dict(summary)
-    arms = doc.get("arms")
-    doc.setdefault("alpha", plan.alpha)
-    if isinstance(arms, dict):
-        if "control" not in doc and plan.control in arms:
-            doc["control"] = plan.control
-        if "weights" not in doc and set(arms) == set(plan.weights):
-            doc["weights"] = plan.weights
-    try:
-        spec = ab.parse_summary(doc)
-        report = ab.analyse(spec)
-    except ExperimentInputError as err:
-        raise _engine_error(err) from None
-    deviations = _deviations(session, e, plan_row, plan, spec, report)
-    if plan.randomisation == "clustered" and clustered_results is None:
-        deviations.append(
-            "units were randomised in clusters but a summary was analysed: its intervals "
-            "ignore the clustering and are too narrow (upload unit outcomes instead)"
-        )
-    result: dict[str, Any] = {
-        "plan": {"number": plan_row.number, "content_hash": plan_row.content_hash},
-        "deviations": deviations,
-        "report": to_plain(report),
-    }
-    if clustered_results is not None:
-        result["cluster_robust"] = clustered_results
-    e.last_analysis = result
-    e.status = "analysed" if e.status != "decided" else e.status
-    e.version += 1
-    session.flush()
-    _audit(session, actor, "analyse", e, None, {"analysis": result})
-    return result
-
-
-class OutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    unit: str = Field(min_length=1, max_length=200)
-    value: float = Field(allow_inf_nan=False)
-
-
-class OutcomesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcomes: list[OutcomeIn] = Field(min_length=2)
-    alpha: float | None = Field(default=None, gt=0, lt=1)
-
-
-def _from_outcomes(
-    session: Session, e: t.Experiment, plan: ExperimentPlan, payload: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Unit outcomes joined to the stored assignment: the arm summaries, and cluster-robust
-    comparisons when whole clusters were randomised."""
-    data = _parse(OutcomesIn, payload)
-    assigned = {
-        a.unit: a
-        for a in session.scalars(
-            select(t.ExperimentAssignment).where(t.ExperimentAssignment.experiment_id == e.id)
-        )
-    }
-    if not assigned:
-        raise Conflict("randomise the experiment before uploading unit outcomes")
-    seen: set[str] = set()
-    proportion = plan.primary_metric.kind == "proportion"
-    for i, o in enumerate(data.outcomes):
-        if o.unit not in assigned:
-            raise InvalidInput.one(f"outcomes[{i}].unit", f"{o.unit!r} was never assigned")
-        if o.unit in seen:
-            raise InvalidInput.one(f"outcomes[{i}].unit", f"{o.unit!r} appears twice")
-        if proportion and o.value not in (0.0, 1.0):
-            raise InvalidInput.one(f"outcomes[{i}].value", "must be 0 or 1 for a proportion metric")
-        seen.add(o.unit)
-    by_arm: dict[str, list[float]] = {a.name: [] for a in plan.arms}
-    for o in data.outcomes:
-        by_arm.setdefault(assigned[o.unit].arm, []).append(o.value)
-    arms: dict[str, Any] = {}
-    for name, values in by_arm.items():
-        if proportion:
-            arms[name] = {"n": len(values), "successes": sum(values)}
-        else:
-            arms[name] = {
-                "n": len(values),
-                "sum": sum(values),
-                "sum_squares": sum(v * v for v in values),
-            }
-    doc: dict[str, Any] = {"arms": arms}
-    if data.alpha is not None:
-        doc["alpha"] = data.alpha
-    if plan.randomisation != "clustered":
-        return doc, None
-    alpha = data.alpha if data.alpha is not None else plan.alpha
-    control = plan.control or plan.arms[0].name
-    results: dict[str, Any] = {}
-    for arm in by_arm:
-        if arm == control:
-            continue
-        rows = [o for o in data.outcomes if assigned[o.unit].arm in (control, arm)]
-        try:
-            res = clustered.analyse(
-                [o.value for o in rows],
-                [int(assigned[o.unit].arm == arm) for o in rows],
-                [assigned[o.unit].cluster or o.unit for o in rows],
-                alpha=alpha,
-            )
-        except ExperimentInputError as err:
-            raise _engine_error(err, "outcomes.") from None
-        results[arm] = to_plain(res)
-    return doc, results
-
-
 def record_decision(
     session: Session, experiment_id: int, payload: Any, actor: Actor | None = None
 ) -> dict[str, Any]:
     """Close an analysed experiment with a decision, who took it and the learning."""
-    data = _parse(DecisionCreate, payload)
-    e = _experiment(session, experiment_id, lock=True)
+    data = parse_payload(DecisionCreate, payload)
+    e = experiment_row(session, experiment_id, lock=True)
     if e.last_analysis is None:
         raise Conflict("analyse the experiment before recording a decision")
     d = t.ExperimentDecision(
@@ -596,7 +414,7 @@ def record_decision(
     e.version += 1
     session.flush()
     decided = _decision_public(d)
-    _audit(session, actor, "decide", e, None, decided)
+    audit_experiment(session, actor, "decide", e, None, decided)
     return decided
 
 
@@ -616,13 +434,18 @@ def mission_learning(session: Session, mission_key: int | str) -> list[dict[str,
 
 
 __all__: Sequence[str] = (
-    "analyse_experiment",
     "assignments_csv",
+    "audit_experiment",
     "create_experiment",
+    "engine_error",
+    "experiment_mission",
+    "experiment_row",
     "get_experiment",
+    "latest_plan",
     "list_experiments",
     "lock_plan",
     "mission_learning",
+    "parse_payload",
     "randomise_units",
     "record_decision",
     "update_experiment",

@@ -24,6 +24,7 @@ from starlette.datastructures import UploadFile
 
 from missionkit.domain.access import Action, Actor
 from missionkit.services import access, cockpit
+from missionkit.services import experiment_analysis as analysis
 from missionkit.services import experiment_pages as helpers
 from missionkit.services import experiment_panels as panels
 from missionkit.services import experiments as svc
@@ -367,7 +368,9 @@ def experiments_router(ctx: PageContext) -> APIRouter:
                     summary = helpers.parse_summary(text)
                 with ctx.database.transaction() as session:
                     _on_experiment(session, actor, experiment_id, "edit")
-                    analyse = panels.analyse_experiment_panel if panel else svc.analyse_experiment
+                    analyse = (
+                        panels.analyse_experiment_panel if panel else analysis.analyse_experiment
+                    )
                     analyse(session, experiment_id, summary, actor)
             except InvalidInput as e:
                 named = helpers.rows_named(e.problems, "rows" if panel else "outcomes", lines)
