@@ -56,7 +56,14 @@ from pandas_twin import (
     pd_spatial,
     pd_stage_balance,
 )
-from portfolio_data import DEFAULT_SEED, build, generate, projection_links, to_pandas
+from portfolio_data import (
+    DEFAULT_SEED,
+    Network,
+    build,
+    generate,
+    projection_links,
+    to_pandas,
+)
 from portfolio_timing import (
     Timing,
     compare,
@@ -188,7 +195,7 @@ def run_size(n: int, args: argparse.Namespace, earlier: list[SizeResult]) -> Siz
     repeat = args.repeat or (3 if n <= 100_000 else 1)
     log(f"[{n:,}] generating ...")
     start = time.perf_counter()
-    data = generate(n, args.seed)
+    data = generate(n, args.seed, args.network)
     generated = time.perf_counter() - start
     links = projection_links(data)
     n_orgs = data.participations.get_column("organisation").n_unique()
@@ -262,7 +269,7 @@ def _usage() -> tuple[float, int]:
     return r.ru_utime + r.ru_stime, r.ru_minflt
 
 
-def run_full_only(n: int, seed: int) -> None:
+def run_full_only(n: int, seed: int, network: Network) -> None:
     """The full report (twice: the first call of a process pays for what a second one
     reuses), the report without coherence and coherence, once each on one generated
     portfolio, with CPU seconds, page faults and the load average (no pandas twins).
@@ -271,7 +278,7 @@ def run_full_only(n: int, seed: int) -> None:
     two idle cores wall time is at most the CPU time (Polars uses both cores, igraph one).
     """
     log(f"[{n:,}] generating ...")
-    p = build(generate(n, seed))
+    p = build(generate(n, seed, network))
     for name, run in (
         ("full report, first call", full_report),
         ("full report, second call", full_report),
@@ -352,6 +359,13 @@ def main(argv: list[str] | None = None) -> int:
         default=-1,
         help="betweenness from k seeded sources (default -1: coherence's 'auto'; 0 = exact)",
     )
+    parser.add_argument(
+        "--network",
+        choices=("circles", "uniform"),
+        default="circles",
+        help="partners recur within circles of organisations, as consortia do (default), or "
+        "are drawn from everyone: a network with no community structure, the worst case",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)  # fmt: skip
     try:
@@ -364,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         f"portfolio engine vs plain pandas; python {sys.version.split()[0]}, polars "
         f"{version('polars')}, pandas {version('pandas')}, numpy {version('numpy')}, "
         f"networkx {version('networkx')}, igraph {version('igraph')}, scipy {version('scipy')}; "
-        f"{os.cpu_count()} CPUs; seed {args.seed}"
+        f"{os.cpu_count()} CPUs; seed {args.seed}; network {args.network}"
     )
     print(
         "engine/pandas MiB: peak RSS above the call's start (sampled every 2 ms); "
@@ -372,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.full_only:
         for n in sizes:
-            run_full_only(n, args.seed)
+            run_full_only(n, args.seed, args.network)
         return 0
     results: list[SizeResult] = []
     for n in sizes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,9 @@ WEIGHTS = np.array([1.0, 0.8, 0.6, 0.5, 0.3, 0.0])
 WEIGHTS_P = np.array([0.45, 0.15, 0.15, 0.12, 0.10, 0.03])
 ORGS_PER_ACTIVITY = 3  # 1 + Poisson(2), capped at 8
 ORG_ZIPF = 0.5  # participation probability of the organisation of rank r ~ r^-0.5
+Network = Literal["circles", "uniform"]
+CIRCLE = 200  # organisations per collaboration circle
+HOME_SHARE = 0.8  # chance that a partner comes from the activity's own circle
 SCOREBOARD = ("leader", "strong", "moderate", "emerging")
 
 
@@ -97,7 +101,22 @@ def _nullable(values: np.ndarray, null: np.ndarray) -> pl.Series:
     return pl.Series(values).set(pl.Series(null), None)
 
 
-def generate(n: int, seed: int = DEFAULT_SEED) -> Generated:
+def _from_circles(
+    rng: np.random.Generator, n: int, n_orgs: int, act: np.ndarray, anyone: np.ndarray
+) -> np.ndarray:
+    """Each activity's partners mostly from its own circle of organisations."""
+    circles = max(n_orgs // CIRCLE, 1)
+    size = n_orgs // circles
+    home = rng.integers(0, circles, n)
+    within = np.cumsum((np.arange(size) + 1.0) ** -ORG_ZIPF)
+    within /= within[-1]
+    rank = np.minimum(np.searchsorted(within, rng.random(act.size)), size - 1)
+    members = rng.permutation(circles * size)  # circle c: members[c * size:(c + 1) * size]
+    at_home = rng.random(act.size) < HOME_SHARE
+    return np.where(at_home, members[home[act] * size + rank], anyone)
+
+
+def generate(n: int, seed: int = DEFAULT_SEED, network: Network = "circles") -> Generated:
     """A portfolio of ``n`` activities as Polars frames (vectorised, deterministic).
 
     - activities: log-normal budgets (median 1.5M, 1 % zero), nine instruments (62 %
@@ -114,6 +133,13 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> Generated:
       of ``n / 5``, the organisation of popularity rank r chosen with probability
       proportional to r^-0.5 (Zipf-like): a giant component forms, and the activity
       projection grows as n log n (it holds sum d(d-1)/2 links over degrees d).
+      With ``network="circles"`` (the default) partners recur as in real programmes,
+      where consortia form within thematic and regional circles: organisations belong to
+      circles of ``CIRCLE`` and each activity draws a partner from its own circle with
+      probability ``HOME_SHARE`` (Zipf-like within it), else from everyone as above; the
+      organisation network then has community structure. ``"uniform"`` keeps every
+      partner a draw from everyone: a network with no structure, the worst case for
+      community detection (modularity about 0.16).
     """
     assert sorted(INSTRUMENT_P) == sorted(INSTRUMENTS)
     rng = np.random.default_rng(seed)
@@ -203,7 +229,10 @@ def generate(n: int, seed: int = DEFAULT_SEED) -> Generated:
     org_cdf /= org_cdf[-1]
     rank = np.minimum(np.searchsorted(org_cdf, rng.random(act.size)), n_orgs - 1)
     org_of_rank = rng.permutation(n_orgs)  # popularity unrelated to the id
-    pairs = np.unique(act.astype(np.int64) * n_orgs + org_of_rank[rank])
+    partner = org_of_rank[rank]
+    if network == "circles":  # own stream: the rest of the portfolio is the same
+        partner = _from_circles(np.random.default_rng([seed, 1]), n, n_orgs, act, partner)
+    pairs = np.unique(act.astype(np.int64) * n_orgs + partner)
     act, org = pairs // n_orgs, pairs % n_orgs
     lead = np.r_[True, act[1:] != act[:-1]]
     participations = pl.DataFrame(
