@@ -122,7 +122,9 @@ def test_bars_property(values: list[float]) -> None:
     for w, v in zip(widths, values, strict=True):
         assert w / max(widths) == pytest.approx(v / max(values), rel=1e-3, abs=1e-3)
     ticks = nice_ticks(max(values))
-    assert ticks[0] == 0 and ticks[-1] >= max(values)
+    # The top tick covers the largest value up to float noise: 0.010000000000000002 gets
+    # the tick 0.01 (hypothesis found it), not an extra step to 0.012.
+    assert ticks[0] == 0 and ticks[-1] >= max(values) * (1 - 1e-9)
 
 
 def _report() -> dict[str, Any]:

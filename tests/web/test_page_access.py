@@ -454,7 +454,8 @@ def test_organisation_page_lists_readable_missions_only(
 def test_cockpit_shows_experiment_decisions_and_learning(
     client: TestClient, missions: dict[str, Any]
 ) -> None:
-    assert "Experiments: decisions and learning" not in client.get("/missions/clean-air").text
+    before = client.get("/missions/clean-air").text
+    assert "No experiment of this mission has ended in a decision yet" in before
     eid = post(client, "/api/missions/clean-air/experiments", EXPERIMENT)["id"]
     assert client.post(f"/api/experiments/{eid}/lock", json={"locked_by": "Ana"}).is_success
     randomised = client.post(
@@ -477,6 +478,7 @@ def test_cockpit_shows_experiment_decisions_and_learning(
     assert "Experiments: decisions and learning" in section and "scale" in section
     assert "Impact-first criteria shortlist more mission-relevant proposals." in section
     assert "Programme board" in section and EXPERIMENT["title"] in section
+    assert "No experiment of this mission has ended in a decision yet" not in section
 
 
 def test_signing_in_again_replaces_the_session(
