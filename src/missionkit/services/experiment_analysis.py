@@ -131,6 +131,13 @@ def analyse_experiment(
     }
     if clustered_results is not None:
         result["cluster_robust"] = clustered_results
+    return keep_analysis(session, e, result, actor)
+
+
+def keep_analysis(
+    session: Session, e: t.Experiment, result: dict[str, Any], actor: Actor | None
+) -> dict[str, Any]:
+    """Keep an analysis as the experiment's latest (a decision closes on it), audited."""
     e.last_analysis = result
     e.status = "analysed" if e.status != "decided" else e.status
     e.version += 1

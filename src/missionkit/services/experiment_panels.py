@@ -23,9 +23,8 @@ from missionkit.experiments.panel import PANEL_DESIGNS, Panel, analyse_panel
 from missionkit.experiments.plan import ExperimentPlan
 from missionkit.experiments.types import ExperimentInputError
 from missionkit.services.errors import Conflict, InvalidInput
-from missionkit.services.experiment_analysis import plan_drift
+from missionkit.services.experiment_analysis import keep_analysis, plan_drift
 from missionkit.services.experiments import (
-    audit_experiment,
     engine_error,
     experiment_row,
     latest_plan,
@@ -203,9 +202,4 @@ def analyse_experiment_panel(
         "units": len({r.unit for r in rows}),
         "report": report,
     }
-    e.last_analysis = result
-    e.status = "analysed" if e.status != "decided" else e.status
-    e.version += 1
-    session.flush()
-    audit_experiment(session, actor, "analyse", e, None, {"analysis": result})
-    return result
+    return keep_analysis(session, e, result, actor)
