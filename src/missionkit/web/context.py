@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from missionkit.api.auth import actor_of, rule
 from missionkit.domain.access import Action, Actor, Target, decide
 from missionkit.domain.problems import InvalidInput, Problem
-from missionkit.services import access, maps, records
+from missionkit.services import access, cockpit, maps, records
 from missionkit.services import forms as form_service
 from missionkit.services.catalogue import MISSIONS
 from missionkit.services.errors import NotFound, StaleVersion
@@ -152,6 +152,12 @@ class PageContext:
 
     def readable(self, session: Session, actor: Actor) -> frozenset[int] | None:
         return access.readable_missions(session, actor)
+
+    def mission_header(
+        self, session: Session, actor: Actor, mission_id: int, today: dt.date
+    ) -> dict[str, Any]:
+        """The mission's header for a page (its parent only where ``actor`` may read it)."""
+        return cockpit.mission_header(session, mission_id, today, self.readable(session, actor))
 
     def mission_for(self, session: Session, actor: Actor, key: str | int, action: Action) -> int:
         """The mission's id if ``actor`` may do ``action`` on it (404 when hidden)."""

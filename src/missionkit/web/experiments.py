@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from missionkit.domain.access import Action, Actor
-from missionkit.services import access, cockpit
+from missionkit.services import access
 from missionkit.services import experiment_analysis as analysis
 from missionkit.services import experiment_pages as helpers
 from missionkit.services import experiment_panels as panels
@@ -113,9 +113,7 @@ def experiments_router(ctx: PageContext) -> APIRouter:
             actor = web_actor(request)
             with ctx.reading() as session:
                 mission_id = ctx.mission_for(session, actor, key, "read")
-                mission = cockpit.mission_header(
-                    session, mission_id, pages.today_of(request), ctx.readable(session, actor)
-                )
+                mission = ctx.mission_header(session, actor, mission_id, pages.today_of(request))
                 items = svc.list_experiments(session, mission_id)
                 rights = ctx.mission_rights(session, actor, mission_id)
             for item in items:
@@ -136,9 +134,7 @@ def experiments_router(ctx: PageContext) -> APIRouter:
     ) -> HTMLResponse:
         actor = web_actor(request)
         with ctx.reading() as session:
-            mission = cockpit.mission_header(
-                session, mission_id, pages.today_of(request), ctx.readable(session, actor)
-            )
+            mission = ctx.mission_header(session, actor, mission_id, pages.today_of(request))
             options = helpers.objective_options(session, mission_id)
         state.choices = {"objective": [("", "— none —"), *options]}
         if experiment is None:
@@ -251,9 +247,7 @@ def experiments_router(ctx: PageContext) -> APIRouter:
         with ctx.reading() as session:
             mission_id = _on_experiment(session, actor, experiment_id, "read")
             experiment = svc.get_experiment(session, experiment_id)
-            mission = cockpit.mission_header(
-                session, mission_id, today, ctx.readable(session, actor)
-            )
+            mission = ctx.mission_header(session, actor, mission_id, today)
             rights = ctx.mission_rights(session, actor, mission_id)
         typed, errors = typed or {}, errors or {}
         who = actor.username if actor.signed_in else ""

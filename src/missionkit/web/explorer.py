@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from missionkit.services import cockpit, explorer
+from missionkit.services import explorer
 from missionkit.web import pages
 from missionkit.web.context import READ, PageContext, guarded, web_actor
 
@@ -21,9 +21,7 @@ def explorer_router(ctx: PageContext) -> APIRouter:
         actor = web_actor(request)
         with ctx.reading() as session:
             mission_id = ctx.mission_for(session, actor, key, "read")
-            mission = cockpit.mission_header(
-                session, mission_id, pages.today_of(request), ctx.readable(session, actor)
-            )
+            mission = ctx.mission_header(session, actor, mission_id, pages.today_of(request))
         return mission, explorer.Filters.parse(dict(request.query_params))
 
     @router.get("/missions/{key}/portfolio", response_class=HTMLResponse, openapi_extra=READ)

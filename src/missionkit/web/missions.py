@@ -230,9 +230,7 @@ def mission_router(ctx: PageContext) -> APIRouter:
             actor = web_actor(request)
             with ctx.reading() as session:
                 mission_id = ctx.mission_for(session, actor, key, "read")
-                mission = cockpit.mission_header(
-                    session, mission_id, pages.today_of(request), ctx.readable(session, actor)
-                )
+                mission = ctx.mission_header(session, actor, mission_id, pages.today_of(request))
                 analysis = portfolio.portfolio_analysis(session, mission_id)
             sections = portfolio_report.report_sections(analysis)
             return render(request, "report.html", mission=mission, sections=sections)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from missionkit.domain.access import Actor
 from missionkit.domain.problems import InvalidInput, Problem
-from missionkit.services import access, cockpit, record_pages, records
+from missionkit.services import access, record_pages, records
 from missionkit.services import forms as form_service
 from missionkit.services.catalogue import ACTIVITIES, INDICATORS, OBJECTIVES, ORGANISATIONS
 from missionkit.services.errors import NotFound
@@ -100,9 +100,7 @@ def mount_record_forms(
         actor = web_actor(request)
         with ctx.reading() as session:
             mission_id = ctx.mission_for(session, actor, mission_key, "edit")
-            return cockpit.mission_header(
-                session, mission_id, dt.date.today(), ctx.readable(session, actor)
-            )
+            return ctx.mission_header(session, actor, mission_id, dt.date.today())
 
     def check_edit(actor: Actor, mission_id: int) -> Check:
         def check(session: Session, payload: dict[str, Any]) -> None:
@@ -171,9 +169,7 @@ def record_router(ctx: PageContext) -> APIRouter:
         with ctx.reading() as session:
             record = ctx.record_for(session, actor, res, record_id, "read")
             data = load(session, record_id, today)
-            data["mission"] = cockpit.mission_header(
-                session, record["mission_id"], today, ctx.readable(session, actor)
-            )
+            data["mission"] = ctx.mission_header(session, actor, record["mission_id"], today)
             rights = ctx.mission_rights(session, actor, record["mission_id"])
         return data, rights, today
 

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from missionkit.services import access, cockpit, mapping
+from missionkit.services import access, mapping
 from missionkit.services.errors import InvalidInput
 from missionkit.web import pages
 from missionkit.web.context import READ, WRITE, PageContext, guarded, submitted, web_actor
@@ -44,9 +44,7 @@ def review_router(ctx: PageContext) -> APIRouter:
             actor = web_actor(request)
             with ctx.reading() as session:
                 mission_id = ctx.mission_for(session, actor, key, "read")
-                mission = cockpit.mission_header(
-                    session, mission_id, pages.today_of(request), ctx.readable(session, actor)
-                )
+                mission = ctx.mission_header(session, actor, mission_id, pages.today_of(request))
                 total = mapping.count_suggestions(session, mission_id)
                 items = mapping.list_suggestions(
                     session, mission_id, limit=PAGE_SIZE, offset=offset
