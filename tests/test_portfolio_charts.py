@@ -121,7 +121,7 @@ def test_bars_property(values: list[float]) -> None:
     assert len(bars) == len(values)
     for w, v in zip(widths, values, strict=True):
         assert w / max(widths) == pytest.approx(v / max(values), rel=1e-3, abs=1e-3)
-    ticks = nice_ticks(max(values))
+    ticks = nice_ticks(0.0, max(values))
     # The top tick covers the largest value up to float noise: 0.010000000000000002 gets
     # the tick 0.01 (hypothesis found it), not an extra step to 0.012.
     assert ticks[0] == 0 and ticks[-1] >= max(values) * (1 - 1e-9)
@@ -195,3 +195,11 @@ def test_report_carries_the_same_numbers_in_three_formats() -> None:
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert ["A", 2.0, 1.0] in [row[:3] for row in values]
     assert len(book["Spatial equity"]._charts) == 1
+
+
+def test_ticks_ignore_float_noise_above_a_round_top() -> None:
+    # One tick rule serves bars (from zero) and line charts (any range): a top a hair
+    # above a round number ends on that number, not on an extra step.
+    assert nice_ticks(0.0, 0.010000000000000002)[-1] == pytest.approx(0.01)
+    assert nice_ticks(0.0, 10.0) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    assert nice_ticks(-3.0, 7.0) == [-4.0, -2.0, 0.0, 2.0, 4.0, 6.0, 8.0]

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from missionkit.services.charts_svg import nice_ticks
 from missionkit.trajectory import IndicatorSeries, assess
 from missionkit.web import charts
 
@@ -58,7 +59,7 @@ def test_required_path_matches_the_engines_required_growth() -> None:
 def test_nice_ticks_cover_the_range_in_round_steps(low: float, high: float) -> None:
     # Ranges narrower than float precision at their magnitude are not chart data.
     assume(low == high or abs(high - low) > 1e-9 * max(abs(low), abs(high), 1e-300))
-    ticks = charts.nice_ticks(low, high)
+    ticks = nice_ticks(low, high)
     assert ticks[0] <= min(low, high) + 1e-6 * max(1.0, abs(low))
     assert ticks[-1] >= max(low, high) - 1e-6 * max(1.0, abs(high))
     assert 2 <= len(ticks) <= 12

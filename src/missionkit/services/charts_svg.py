@@ -76,15 +76,35 @@ def colour_for(name: str, index: int = 0) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 to at least ``top`` (1, 2, 2.5 or 5 times a power of 10)."""
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About ``count`` round ticks covering ``[low, high]`` (1, 2, 2.5 or 5 × 10^k).
+
+    The one tick rule of every chart (reports' bars and the pages' line charts): a value
+    a hair above a round number (0.010000000000000002, float noise) does not get an
+    extra step of its own.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [0.0]
+    if high < low:
+        low, high = high, low
+    if high == low:
+        pad = abs(high) * 0.1 or 1.0
+        low, high = low - pad, high + pad
+    raw = (high - low) / max(count, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    if last == first:
+        last += 1
+    # Integer multiples of the step: no drift from adding a float step repeatedly.
+    return [k * step for k in range(first, last + 1)]
+
+
+def _zero_based_ticks(top: float) -> list[float]:
+    """Ticks for bars, which start at zero (an empty or all-zero chart gets 0 and 1)."""
     if top <= 0 or not math.isfinite(top):
         return [0.0, 1.0]
-    raw = top / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    n = math.ceil(top / step - 1e-9)
-    return [round(i * step, 12) for i in range(n + 1)]
+    return nice_ticks(0.0, top)
 
 
 def lorenz_points(
@@ -141,7 +161,7 @@ def _bars(chart: Chart) -> str:
     plot_w = WIDTH - LEFT - RIGHT
     height = TOP + n * (BAR + GAP) + BOTTOM
     totals = [sum(v or 0.0 for _, values in chart.series for v in (values[i],)) for i in range(n)]
-    ticks = nice_ticks(max(totals, default=0.0))
+    ticks = _zero_based_ticks(max(totals, default=0.0))
     scale = plot_w / ticks[-1]
     out = _head(chart, height)
     if chart.kind == "stacked_bars":
@@ -216,7 +236,10 @@ def _lines(chart: Chart) -> str:
     out += _legend([name for name, _ in chart.series], 38)
     percent = chart.unit.startswith("%") or chart.unit.startswith("share")
     top_value = max((v for _, vs in chart.series for v in vs if v is not None), default=0.0)
-    ticks = [0.0, 0.25, 0.5, 0.75, 1.0] if percent and top_value <= 1 else nice_ticks(top_value)
+    if percent and top_value <= 1:
+        ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
+    else:
+        ticks = _zero_based_ticks(top_value)
     scale = _plot_frame(out, TOP, plot_h, ticks, chart.unit, "percent" if percent else "")
     n = len(chart.categories)
     step = plot_w / max(n - 1, 1)

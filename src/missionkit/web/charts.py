@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from missionkit.services.charts_svg import nice_ticks
 from missionkit.trajectory.series import to_time
 
 # One palette for every page; the text colours meet WCAG AA contrast on white and on the
@@ -56,25 +57,6 @@ def status_style(status: str | None) -> dict[str, str]:
 def decimal_year(day: dt.date) -> float:
     """The trajectory engine's time scale, so a chart plots what the engine assessed."""
     return to_time(day)
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values covering ``[low, high]`` (1, 2, 2.5 or 5 × 10^k)."""
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return [0.0]
-    if high < low:
-        low, high = high, low
-    if high == low:
-        pad = abs(high) * 0.1 or 1.0
-        low, high = low - pad, high + pad
-    raw = (high - low) / max(count, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first, last = math.floor(low / step), math.ceil(high / step)
-    if last == first:
-        last += 1
-    # Integer multiples of the step: no drift from adding a float step repeatedly.
-    return [k * step for k in range(first, last + 1)]
 
 
 def format_number(value: float) -> str:

@@ -17,6 +17,7 @@ from missionkit.domain.experiments import Decision, Design, Stage
 from missionkit.domain.problems import Problem
 from missionkit.domain.vocab import Instrument
 from missionkit.experiments.plan import Randomisation
+from missionkit.services.charts_svg import nice_ticks
 from missionkit.web import charts
 from missionkit.web.forms import Field, field_errors
 
@@ -237,7 +238,7 @@ def interval_svg(
     """
     finite = [r for r in rows if all(v == v for v in r[1:])]
     values = [v for r in finite for v in r[1:]] + [0.0]
-    ticks = charts.nice_ticks(min(values), max(values), 5)
+    ticks = nice_ticks(min(values), max(values), 5)
     lo, hi = ticks[0], ticks[-1]
     label_w, plot_w, value_w, row_h, top = 150, 340, 190, 34, 8
     width = label_w + plot_w + value_w
