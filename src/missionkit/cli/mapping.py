@@ -1,19 +1,19 @@
 """`missionkit map` and `missionkit map-portfolio`: which objectives or SDGs texts serve.
 
-`map` streams a CSV of any size through the mapping engine in batches and writes
-``id,labels,scores`` as it goes, so memory stays bounded and an interrupted run can be
-resumed with ``--resume``. `map-portfolio` suggests contributions for every activity of a
-stored mission (provenance "suggested", with the score) for reviewers to accept or reject.
+`map` streams a table of texts of any size (CSV with any usual delimiter, TSV, .xlsx,
+JSON Lines; read by `missionkit.services.text_table`) through the mapping engine in
+batches and writes ``id,labels,scores`` (CSV, JSON Lines or .xlsx) as it goes, so memory
+stays bounded and an interrupted run can be resumed with ``--resume``. `map-portfolio`
+suggests contributions for every activity of a stored mission (provenance "suggested",
+with the score) for reviewers to accept or reject.
 """
 
 from __future__ import annotations
 
-import csv
-import sys
-from collections.abc import Iterator
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 
@@ -23,6 +23,17 @@ from missionkit.cli.common import progress_bar as _progress
 from missionkit.domain.problems import InvalidInput
 from missionkit.mapping import EmbedderUnavailable, Mapper, Taxonomy, get_embedder
 from missionkit.services.errors import NotFound
+from missionkit.services.text_table import (
+    DEFAULT_ENCODING,
+    Checked,
+    TableError,
+    TextTable,
+    map_records,
+    open_results,
+    open_table,
+    parse_delimiter,
+    resume_point,
+)
 
 
 class MethodChoice(StrEnum):
@@ -55,158 +66,149 @@ def _taxonomy(spec: str, database: str | None) -> Taxonomy:
         raise typer.BadParameter(str(e), param_hint="--taxonomy") from None
 
 
-def count_rows(path: Path) -> int:
-    """Lines after the header (fast byte count; a cell with line breaks over-counts)."""
-    lines = 0
-    last = b"\n"
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return max(0, lines + (last != b"\n") - 1)
+def _refused(e: TableError) -> typer.BadParameter:
+    return typer.BadParameter(str(e), param_hint=e.option)
 
 
-def resume_point(output: Path) -> tuple[int, str | None]:
-    """Rows already written to ``output`` and the last id; cuts a half-written last line."""
-    if not output.is_file() or output.stat().st_size == 0:
-        return 0, None
-    with output.open("rb+") as f:
-        data = f.read()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):  # the run stopped in the middle of a line: drop that line
-            f.truncate(end)
-    text = data[:end].decode("utf-8")
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        return 0, None
-    if rows[0][:3] != ["id", "labels", "scores"]:
-        raise typer.BadParameter(f"{output} is not an output of 'missionkit map'")
-    body = rows[1:]
-    return len(body), (body[-1][0] if body else None)
-
-
-def check_columns(path: Path, id_column: str, text_column: str) -> None:
-    """Fail before anything is written when a named column is not in the header."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        header = next(csv.reader(f), [])
-    for column, option in ((id_column, "--id-column"), (text_column, "--text-column")):
-        if column not in header:
-            raise typer.BadParameter(
-                f"{path} has no column {column!r} (columns: {', '.join(header)})",
-                param_hint=option,
+def _check_input(table: TextTable, done: int, last_id: str | None) -> Checked:
+    """Read the whole input once (ids, cells, the resume position) before writing."""
+    with _progress(f"Checking {table.path.name}") as bar:
+        task = bar.add_task("check", total=table.estimated_rows)
+        try:
+            checked = table.check(
+                resume_at=(done, last_id), progress=lambda n: bar.update(task, completed=n)
             )
-
-
-def read_records(
-    path: Path, id_column: str, text_column: str, skip: int, last_id: str | None
-) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs streamed from ``path``; the first ``skip`` rows are passed over."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        for n, row in enumerate(reader, start=1):
-            if n <= skip:
-                if n == skip and row[id_column] != last_id:
-                    raise typer.BadParameter(
-                        f"row {skip} of {path} has id {row[id_column]!r}, but the output ends "
-                        f"with {last_id!r}: the output belongs to another input",
-                        param_hint="--resume",
-                    )
-                continue
-            identifier = (row.get(id_column) or "").strip()
-            if not identifier:
-                raise typer.BadParameter(
-                    f"{path}, line {reader.line_num}: column {id_column!r} is empty",
-                    param_hint="--id-column",
-                )
-            yield identifier, row.get(text_column) or ""
+        except TableError as e:
+            raise _refused(e) from None
+        bar.update(task, completed=checked.rows, total=checked.rows)
+    return checked
 
 
 def map_command(
     input: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="CSV with an id and a text column.")
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="Texts with an id: CSV (delimiter detected), .tsv, .xlsx or .jsonl.",
+        ),
     ],
     taxonomy: Annotated[
         str,
         typer.Option(help="sdg, mission:SLUG (from the database) or a CSV/JSON taxonomy file."),
     ] = "sdg",
-    id_column: Annotated[str, typer.Option(help="Column holding each row's id.")] = "id",
-    text_column: Annotated[str, typer.Option(help="Column holding the text to map.")] = "text",
+    id_column: Annotated[
+        str, typer.Option(help="Column (or JSON key) holding each row's id; ids must be unique.")
+    ] = "id",
+    text_column: Annotated[
+        str, typer.Option(help="Column (or JSON key) holding the text; blank texts get no labels.")
+    ] = "text",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="CSV to write (default: standard output)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write: .csv, .jsonl or .xlsx by extension (default: CSV to stdout).",
+        ),
     ] = None,
     explain: Annotated[
         bool, typer.Option(help="Add an 'explanation' column: matched terms, nearest example.")
     ] = False,
     resume: Annotated[
-        bool, typer.Option(help="Continue an interrupted run: keep OUTPUT, skip rows done.")
+        bool,
+        typer.Option(
+            help="Continue an interrupted run: keep OUTPUT (.csv or .jsonl), skip rows done."
+        ),
     ] = False,
     method: Annotated[
         MethodChoice, typer.Option(help="combined (default), keyword or embedding.")
     ] = MethodChoice.combined,
     embedder: Annotated[
         EmbedderChoice,
-        typer.Option(help="static (built in) or minilm (needs missionkit[embeddings-minilm])."),
+        typer.Option(help="static (built in) or minilm (needs missionkit\\[embeddings-minilm])."),
     ] = EmbedderChoice.static,
     allow_empty: Annotated[
         bool,
         typer.Option(help="Leave 'labels' empty when no label passes its threshold."),
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Texts mapped per batch.")] = 1000,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV delimiter: comma, semicolon, tab, pipe or one character "
+            "(default: detected from the header line; tab for .tsv/.tab)."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            help="Text encoding of INPUT, e.g. cp1252 for Excel on Windows (a byte-order "
+            "mark wins)."
+        ),
+    ] = DEFAULT_ENCODING,
+    sheet: Annotated[
+        str | None, typer.Option(help="Sheet of an .xlsx INPUT (default: the first).")
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Map each row's text to labels; writes id,labels,scores (labels ';'-separated)."""
+    """Map each row's text to labels; writes id,labels,scores (labels ';'-separated).
+
+    The whole input is checked (encoding, columns, ids present and unique) before
+    anything is written, so a refused input leaves no output.
+    """
     if resume and output is None:
         raise typer.BadParameter("needs --output (the file to continue)", param_hint="--resume")
-    check_columns(input, id_column, text_column)
+    if output is not None and output.resolve() == input.resolve():
+        raise typer.BadParameter("would overwrite INPUT", param_hint="--output")
+    try:
+        separator = parse_delimiter(delimiter) if delimiter is not None else None
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--delimiter") from None
+    try:
+        table = open_table(
+            input,
+            id_column=id_column,
+            text_column=text_column,
+            delimiter=separator,
+            encoding=encoding,
+            sheet=sheet,
+        )
+        done, last_id = resume_point(output, explain=explain) if resume and output else (0, None)
+    except TableError as e:
+        raise _refused(e) from None
     tax = _taxonomy(taxonomy, database)
+    checked = _check_input(table, done, last_id)
     try:
         vectors = None if method is MethodChoice.keyword else get_embedder(embedder.value)
         mapper = Mapper(tax, method=method.value, embedder=vectors)
     except EmbedderUnavailable as e:
         raise typer.BadParameter(str(e), param_hint="--embedder") from None
-    done, last_id = resume_point(output) if (resume and output is not None) else (0, None)
-    total = count_rows(input)
-    records = read_records(input, id_column, text_column, done, last_id)
-    columns = ["id", "labels", "scores"] + (["explanation"] if explain else [])
-    handle: TextIO
-    if output is None:
-        handle = sys.stdout
-    else:
-        handle = output.open("a" if done else "w", encoding="utf-8", newline="")
+    records = islice(table.records(), done, None)
+    writer = open_results(output, explain=explain, append=done > 0)
+    written = 0
+    complete = False
     try:
-        writer = csv.writer(handle, lineterminator="\n")
-        if not done:
-            writer.writerow(columns)
         with _progress("Mapping texts") as bar:
-            task = bar.add_task("map", total=total, completed=done)
-            written = 0
-            for identifier, suggestion in mapper.map_stream(
-                records, batch_size=batch_size, at_least_one=not allow_empty
+            task = bar.add_task("map", total=checked.rows, completed=done)
+            for record, suggestion in map_records(
+                mapper, records, batch_size=batch_size, at_least_one=not allow_empty
             ):
-                row = [
-                    identifier,
-                    ";".join(suggestion.labels),
-                    ";".join(f"{s:.3f}" for s in suggestion.scores),
-                ]
-                if explain:
-                    row.append(
-                        " | ".join(
-                            f"{label}: {suggestion.detail(label).explanation()}"
-                            for label in suggestion.labels
-                        )
-                    )
-                writer.writerow(row)
+                writer.write(record.id, suggestion)
                 written += 1
                 if written % batch_size == 0:
-                    handle.flush()
+                    writer.flush()
                     bar.update(task, completed=done + written)
             bar.update(task, completed=done + written)
+        complete = True
+    except TableError as e:  # the input changed since it was checked
+        raise _refused(e) from None
     finally:
-        if handle is not sys.stdout:
-            handle.close()
+        writer.close(complete)
     if output is not None:
-        err.print(f"Mapped {written} texts ({done} already done) with {tax.name}; wrote {output}")
+        blank = f"; {checked.blank_texts} blank texts got no labels" if checked.blank_texts else ""
+        err.print(
+            f"Mapped {written} texts ({done} already done) with {tax.name}; wrote {output}{blank}"
+        )
 
 
 def map_portfolio_command(
@@ -216,7 +218,7 @@ def map_portfolio_command(
     ] = MethodChoice.combined,
     embedder: Annotated[
         EmbedderChoice,
-        typer.Option(help="static (built in) or minilm (needs missionkit[embeddings-minilm])."),
+        typer.Option(help="static (built in) or minilm (needs missionkit\\[embeddings-minilm])."),
     ] = EmbedderChoice.static,
     at_least_one: Annotated[
         bool,
