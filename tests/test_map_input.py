@@ -236,13 +236,15 @@ def test_missing_column_empty_id_and_blank_text(tmp_path: Path) -> None:
     code, said = _map(str(source), "-o", str(out))
     assert code == 2 and "in.csv: line 3: column 'id' is empty" in said
     assert not out.exists()
-    source.write_text(f"id,text\n1,{WATER}\n3,\n4,   \n", encoding="utf-8")
+    source.write_text(f"id,text\n1,{WATER}\n3,\n4,   \n5,{SOLAR}\n", encoding="utf-8")
     code, said = _map(str(source), "-o", str(out))  # without --allow-empty …
     assert code == 0, said
     # … a blank text still gets no label: a "best" label for no text would be noise.
-    assert [(r["id"], r["labels"], r["scores"]) for r in _rows(out)][1:] == [
-        ("3", "", ""),
-        ("4", "", ""),
+    got = [(r["id"], r["labels"], r["scores"]) for r in _rows(out)]
+    assert got[1:3] == [("3", "", ""), ("4", "", "")]
+    assert [(i, labels.split(";")[0]) for i, labels, _ in (got[0], got[3])] == [
+        ("1", "6"),
+        ("5", "7"),
     ]
     assert "2 blank texts got no labels" in said
 
@@ -318,3 +320,42 @@ def test_table_error_lists_every_problem(tmp_path: Path) -> None:
         table.check()
     assert [p.path for p in caught.value.problems] == ["line 2", "line 3", "line 5"]
     assert table.estimated_rows == 4
+
+
+def test_an_unclosed_quote_in_a_tab_file_is_refused_not_swallowed(tmp_path: Path) -> None:
+    source = tmp_path / "data.tsv"
+    source.write_text(
+        f'id\ttext\n1\t"12" pipes for {WATER}\n2\t"Solar\n3\t{MALARIA}\n4\tend" here\n',
+        encoding="utf-8",
+    )
+    code, said = _map(str(source), "-o", str(tmp_path / "out.csv"))
+    assert code == 2
+    assert "line 3: a quote opens a cell here and runs to line 5" in said
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_multi_line_cells_keep_line_numbers_right(tmp_path: Path) -> None:
+    # A quoted text over three lines is fine; an error after it names the file's line.
+    source = tmp_path / "in.csv"
+    source.write_text(
+        f'id,text\n1,"{WATER}\nsecond paragraph, with a comma\nthird"\n,{SOLAR}\n'
+        f'"a\nb",{MALARIA}\n',
+        encoding="utf-8",
+    )
+    code, said = _map(str(source), "-o", str(tmp_path / "out.csv"))
+    assert code == 2
+    assert "line 5: column 'id' is empty" in said
+    assert "line 6: column 'id' holds a line break" in said
+
+
+def test_options_that_do_not_fit_the_input_are_refused(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(f"id,text\n1,{WATER}\n", encoding="utf-8")
+    code, said = _map(str(source), "--sheet", "Projects")
+    assert code == 2 and "--sheet is for .xlsx workbooks" in said
+    book = Workbook()
+    book.save(tmp_path / "in.xlsx")
+    code, said = _map(str(tmp_path / "in.xlsx"), "--delimiter", ";")
+    assert code == 2 and "--delimiter is for CSV, not xlsx" in said
+    code, said = _map(str(tmp_path / "in.xlsx"), "--encoding", "cp1252")
+    assert code == 2 and "--encoding is for text files" in said

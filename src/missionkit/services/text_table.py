@@ -355,7 +355,7 @@ class TextTable:
         """The one rule for a row's cells, whatever the format."""
         if extra is None and type(identifier) is str and type(text) is str:  # CSV: fast path
             ident = identifier.strip()
-            if ident:
+            if ident and "\n" not in ident and "\r" not in ident:
                 return _Entry(line, ident, text, None)
         problem = extra
         if isinstance(identifier, dict | list):
@@ -365,11 +365,13 @@ class TextTable:
         ident = _cell_text(identifier if problem is None else None).strip()
         if problem is None and not ident:
             problem = f"column {self.id_column!r} is empty"
+        if problem is None and ("\n" in ident or "\r" in ident):
+            problem = f"column {self.id_column!r} holds a line break"
         return _Entry(line, ident, _cell_text(text) if problem is None else "", problem)
 
     # -- CSV ----------------------------------------------------------------------------
-    def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(start line, cells) of every non-blank row, the header first."""
+    def _csv_rows(self) -> Iterator[tuple[int, int, list[str]]]:
+        """(start line, end line, cells) of every non-blank row, the header first."""
         assert self.encoding is not None and self.delimiter is not None
         csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
         with self.path.open("rb") as raw:
@@ -380,12 +382,13 @@ class TextTable:
                 for row in reader:
                     start, previous = previous + 1, reader.line_num
                     if any(row) and "".join(row).strip():
-                        yield start, row
+                        yield start, previous, row
             except UnicodeDecodeError:
                 raise _decode_error(self.path, self.encoding) from None
             except csv.Error as e:
+                hint = " (a quote that is never closed?)" if "field limit" in str(e) else ""
                 raise TableError.one(
-                    self.path, f"line {reader.line_num}", f"is not valid CSV: {e}"
+                    self.path, f"line {previous + 1}", f"is not valid CSV: {e}{hint}"
                 ) from None
 
     def _csv_entries(self) -> Iterator[_Entry]:
@@ -393,12 +396,19 @@ class TextTable:
         width = len(self.columns)
         rows = self._csv_rows()
         next(rows, None)  # the header
-        for line, row in rows:
+        for line, end, row in rows:
             extra = None
             if len(row) > width and any(cell.strip() for cell in row[width:]):
                 extra = (
                     f"has {len(row)} cells, the header {width}: a "
                     f"{_shown(self.delimiter)} in a text without quotes around it?"
+                )
+            elif end > line and self.delimiter == "\t" and any("\t" in c for c in row):
+                # A quote that opens a cell and never closes swallows the rows after it;
+                # in a tab-separated file a cell holding tabs over several lines is that.
+                extra = (
+                    f"a quote opens a cell here and runs to line {end}, taking the rows "
+                    "between into one cell: close it, or remove the quote if it is text"
                 )
             yield self._entry(
                 line,
@@ -529,7 +539,7 @@ def open_table(
         if kind == "csv":
             table.delimiter = _csv_delimiter(table, delimiter)
             first_csv = next(table._csv_rows(), None)
-            table.columns = [c.strip() for c in first_csv[1]] if first_csv else []
+            table.columns = [c.strip() for c in first_csv[2]] if first_csv else []
         else:
             first_json = next(table._jsonl_objects(), None)
             if first_json is not None and isinstance(first_json[1], dict):
