@@ -320,6 +320,12 @@ def test_table_error_lists_every_problem(tmp_path: Path) -> None:
         table.check()
     assert [p.path for p in caught.value.problems] == ["line 2", "line 3", "line 5"]
     assert table.estimated_rows == 4
+    source.write_text("id,text\n" + "x,a\n" * 30, encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        open_table(source).check()
+    found = caught.value.problems
+    assert len(found) == 21 and found[-1].message == "(the check stopped at 20)"
+    assert found[0].path == "line 3, column 'id'" and "repeats line 2" in found[0].message
 
 
 def test_an_unclosed_quote_in_a_tab_file_is_refused_not_swallowed(tmp_path: Path) -> None:
@@ -359,3 +365,28 @@ def test_options_that_do_not_fit_the_input_are_refused(tmp_path: Path) -> None:
     assert code == 2 and "--delimiter is for CSV, not xlsx" in said
     code, said = _map(str(tmp_path / "in.xlsx"), "--encoding", "cp1252")
     assert code == 2 and "--encoding is for text files" in said
+
+
+def test_json_lines_named_json_and_a_json_array(tmp_path: Path) -> None:
+    lines = tmp_path / "in.json"
+    lines.write_text(json.dumps({"id": "a", "text": SOLAR}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code, said = _map(str(lines), "-o", str(out))
+    assert code == 0, said
+    assert _firsts(out) == [("a", "7")]
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([{"id": "a", "text": SOLAR}]), encoding="utf-8")
+    code, said = _map(str(array))
+    assert code == 2 and "not JSON Lines: write one object per line" in said
+
+
+def test_resume_csv_refuses_the_other_explain_setting(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(f"id,text\n1,{WATER}\n2,{SOLAR}\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code, said = _map(str(source), "-o", str(out))
+    assert code == 0, said
+    before = out.read_text(encoding="utf-8")
+    code, said = _map(str(source), "-o", str(out), "--explain", "--resume")
+    assert code == 2 and "was written without --explain" in said
+    assert out.read_text(encoding="utf-8") == before

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from missionkit.cli.common import DatabaseOption, cli_actor, err
 from missionkit.cli.common import open_db as _open
@@ -72,7 +73,7 @@ def _refused(e: TableError) -> typer.BadParameter:
 
 def _check_input(table: TextTable, done: int, last_id: str | None) -> Checked:
     """Read the whole input once (ids, cells, the resume position) before writing."""
-    with _progress(f"Checking {table.path.name}") as bar:
+    with _progress(f"Checking {escape(table.path.name)}") as bar:
         task = bar.add_task("check", total=table.estimated_rows)
         try:
             checked = table.check(

@@ -74,9 +74,7 @@ class TableError(ValueError):
         self.path = path
         self.problems = list(problems)
         self.option = option
-        shown = "; ".join(str(p) for p in self.problems[:MAX_PROBLEMS])
-        more = len(self.problems) - MAX_PROBLEMS
-        super().__init__(f"{path}: {shown}" + (f"; and {more} more" if more > 0 else ""))
+        super().__init__(f"{path}: " + "; ".join(str(p) for p in self.problems))
 
     @classmethod
     def one(cls, path: Path, where: str, message: str, option: str | None = None) -> TableError:
@@ -294,6 +292,7 @@ class TextTable:
             if entry.problem is not None:
                 problems.append(Problem(f"{self.place} {entry.line}", entry.problem))
                 if len(problems) >= MAX_PROBLEMS:
+                    problems.append(Problem("", f"(the check stopped at {MAX_PROBLEMS})"))
                     break
                 continue
             hashes.append(hash(entry.id))
@@ -339,6 +338,7 @@ class TextTable:
                     )
                 )
                 if len(problems) >= MAX_PROBLEMS:
+                    problems.append(Problem("", f"(the check stopped at {MAX_PROBLEMS})"))
                     break
             else:
                 first[entry.id] = entry.line
