@@ -124,3 +124,27 @@ def test_real_process_check_and_help(tmp_path: Path) -> None:
 def test_missing_file_is_a_usage_error(missing: str) -> None:
     code, _, err = invoke("check", missing)
     assert code == 2 and "does not exist" in err
+
+
+def test_help_texts_escape_square_brackets_from_rich_markup() -> None:
+    # Rich reads "[default: x]" in a help text as a markup tag and drops it from --help;
+    # "\[" keeps it. Every help text of every command is checked.
+    import re
+    from typing import Any
+
+    import typer.main
+
+    from missionkit.cli.main import app
+
+    def walk(command: Any, path: str) -> list[tuple[str, str]]:
+        found = [(path, command.help or "")]
+        found += [(f"{path} {p.name}", getattr(p, "help", None) or "") for p in command.params]
+        if hasattr(command, "commands"):  # a group (typer's own click, or click's)
+            for name, sub in command.commands.items():
+                found += walk(sub, f"{path} {name}")
+        return found
+
+    texts = walk(typer.main.get_command(app), "missionkit")
+    assert len(texts) > 100  # the walk reached the commands' options
+    tag = re.compile(r"(?<!\\)\[[a-z/]")
+    assert [where for where, text in texts if tag.search(text)] == []

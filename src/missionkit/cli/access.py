@@ -212,11 +212,11 @@ def role_list(mission: str, as_json: JsonOption = False, database: DatabaseOptio
 
 def audit_command(
     mission: Annotated[
-        str | None, typer.Argument(help="Mission id or slug [default: the whole installation].")
+        str | None, typer.Argument(help="Mission id or slug \\[default: the whole installation].")
     ] = None,
     format_: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File [default: standard output].")
+        Path | None, typer.Option("--output", "-o", help="File \\[default: standard output].")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Newest entries to export.")] = 10_000,
     database: DatabaseOption = None,

@@ -338,7 +338,7 @@ def assess_command(
     target: Annotated[float | None, typer.Option(help="Target value")] = None,
     target_year: Annotated[int | None, typer.Option(help="Year the target is due")] = None,
     base_year: Annotated[
-        int | None, typer.Option(help="Start of the assessed period [default: first point]")
+        int | None, typer.Option(help="Start of the assessed period \\[default: first point]")
     ] = None,
     limit: Annotated[
         float | None, typer.Option(help="Natural maximum or minimum, e.g. 100 for a share")

@@ -22,7 +22,7 @@ DatabaseOption = Annotated[
     typer.Option(
         "--database",
         "-d",
-        help=f"SQLAlchemy URL or SQLite file path [env: {ENV_VAR}; default: missionkit.sqlite]",
+        help=f"SQLAlchemy URL or SQLite file path \\[env: {ENV_VAR}; default: missionkit.sqlite]",
         show_default=False,
     ),
 ]

@@ -201,7 +201,7 @@ def did_command(
     unit: Annotated[str, typer.Option(help="Unit id column (region, organisation...)")],
     time: Annotated[str, typer.Option(help="Period column")],
     cluster: Annotated[
-        str | None, typer.Option(help="Cluster column for standard errors [default: unit]")
+        str | None, typer.Option(help="Cluster column for standard errors \\[default: unit]")
     ] = None,
     alpha: Annotated[float, typer.Option(help="1 - confidence level")] = 0.05,
     event_study: Annotated[
@@ -346,7 +346,7 @@ def power_command(
     n: Annotated[
         int | None, typer.Option("--n", help="Units in the control arm (treatment: n x ratio)")
     ] = None,
-    power: Annotated[float | None, typer.Option(help="Target power [default: 0.8]")] = None,
+    power: Annotated[float | None, typer.Option(help="Target power \\[default: 0.8]")] = None,
     sd: Annotated[float | None, typer.Option(help="Outcome standard deviation (means)")] = None,
     baseline: Annotated[float | None, typer.Option(help="Control proportion (proportions)")] = None,
     alpha: Annotated[float, typer.Option(help="Two-sided significance level")] = 0.05,
@@ -425,7 +425,7 @@ def randomise_command(
     seed: Annotated[int, typer.Option(min=0, help="Random seed (record it: it reproduces)")],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", dir_okay=False, help="Assignment CSV [default: stdout]"),
+        typer.Option("--output", "-o", dir_okay=False, help="Assignment CSV \\[default: stdout]"),
     ] = None,
     database: DatabaseOption = None,
 ) -> None:

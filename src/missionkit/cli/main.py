@@ -86,7 +86,8 @@ def demo(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Folder of the real data sets [env: MISSIONKIT_DATA_DIR; default: ../shared/data]"
+            help="Folder of the real data sets "
+            "\\[env: MISSIONKIT_DATA_DIR; default: ../shared/data]"
         ),
     ] = None,
     serve_after: Annotated[
@@ -171,7 +172,7 @@ def import_(
 def export(
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write [default: standard output]."),
+        typer.Option("--output", "-o", help="File to write \\[default: standard output]."),
     ] = None,
     mission: Annotated[
         list[str] | None, typer.Option("--mission", "-m", help="Only this mission (repeatable).")
@@ -366,7 +367,7 @@ def portfolio_report(
     ] = "md",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write [default: standard output]."),
+        typer.Option("--output", "-o", help="File to write \\[default: standard output]."),
     ] = None,
     level: Annotated[
         str,
