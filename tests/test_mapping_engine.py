@@ -188,26 +188,32 @@ def test_logistic_regression_matches_scipy_optimum() -> None:
     assert np.concatenate([w, [b]]) == pytest.approx(ref, abs=1e-4)
 
 
-def test_classifier_leaves_a_text_out_exactly_as_a_refit_without_it() -> None:
-    # Reference: the same classifier fitted again without the held-out prototypes. The
-    # words' IDF weights come from all prototypes (no label information), so the identity
-    # is exact for the embedding part; the word part is checked to move the same way.
+@pytest.mark.parametrize("balance", [0.0, 0.5])
+def test_classifier_leaves_a_text_out_exactly_as_a_refit_without_it(balance: float) -> None:
+    # Reference: the same classifier fitted again without the held-out prototypes, with
+    # the full model's per-label target scale (it counts prototypes and reads no text,
+    # and the fit is linear in the targets). The words' IDF weights come from all
+    # prototypes (no label information), so the identity is exact for the embedding part;
+    # the word part is checked to move the same way.
     rng = np.random.default_rng(7)
-    emb = rng.normal(size=(9, 5)).astype(np.float32)
+    emb = rng.normal(size=(10, 5)).astype(np.float32)
     emb[8] = emb[6]  # the same text
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     tokens = [["solar", "energy"], ["wind", "power"], ["school", "teachers"], ["pupils"],
               ["clean", "water"], ["water", "wells"], ["solar", "school"], ["farmers"],
-              ["solar", "school"]]  # fmt: skip
-    owner = np.array([0, 0, 1, 1, 2, 2, 0, 2, 1])
+              ["solar", "school"], ["wind", "turbines"]]  # fmt: skip
+    owner = np.array([0, 0, 1, 1, 2, 2, 0, 2, 1, 0])  # 4, 3 and 3 prototypes
     group = [6, 8]  # one text that is an example of two labels
-    keep = [j for j in range(9) if j not in group]
+    keep = [j for j in range(10) if j not in group]
     for word_weight in (0.0, 1.0):
-        full = PrototypeClassifier(emb, tokens, owner, 3, word_weight=word_weight)
+        full = PrototypeClassifier(emb, tokens, owner, 3, word_weight=word_weight, balance=balance)
+        if balance:
+            assert full.label_scale == pytest.approx([(10 / 3 / 4) ** 0.5, *[(10 / 9) ** 0.5] * 2])
         refit = PrototypeClassifier(
-            emb[keep], [tokens[j] for j in keep], owner[keep], 3, word_weight=word_weight
-        )
-        expected = refit.scores(emb[[6]], [tokens[6]])[0]
+            emb[keep], [tokens[j] for j in keep], owner[keep], 3, word_weight=word_weight,
+            balance=0.0,
+        )  # fmt: skip
+        expected = refit.scores(emb[[6]], [tokens[6]])[0] * full.label_scale
         left_out = full.scores(emb[[6]], [tokens[6]], [group])[0]
         if word_weight == 0.0:
             assert left_out == pytest.approx(expected, abs=1e-6)  # float32 weights
@@ -216,6 +222,26 @@ def test_classifier_leaves_a_text_out_exactly_as_a_refit_without_it() -> None:
         # Not held out, the text's own labels score higher: the identity is not trivial.
         own = full.scores(emb[[6]], [tokens[6]])[0]
         assert own[0] > left_out[0] and own[1] > left_out[1]
+
+
+def test_classifier_balance_takes_out_the_prior_of_a_label_with_many_prototypes() -> None:
+    # Label 0 has five prototypes around one direction, label 1 a single one around
+    # another; a text halfway between is pulled to label 0 by its count alone.
+    rng = np.random.default_rng(3)
+    a, b = np.eye(6, dtype=np.float32)[:2]
+    emb = np.vstack([a + 0.05 * rng.normal(size=6) for _ in range(5)] + [b]).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    owner = np.array([0, 0, 0, 0, 0, 1])
+    tokens = [[f"word{j}"] for j in range(6)]
+    text = ((a + b) / np.sqrt(2)).astype(np.float32)[None, :]
+    out = {
+        p: PrototypeClassifier(emb, tokens, owner, 2, balance=p).scores(text, [[]])[0]
+        for p in (0.0, 0.5, 1.0)
+    }
+    assert out[0.0][0] > out[0.0][1]  # plain one-hot targets: the count wins
+    for p in (0.5, 1.0):  # each label's output scaled by (mean count / its count) ** p
+        assert out[p] == pytest.approx(out[0.0] * np.array([(3 / 5) ** p, 3.0**p]), rel=1e-5)
+    assert out[1.0][1] > out[1.0][0]  # the prior divided out: the text is nearer to b
 
 
 def test_platt_scaling_recovers_a_known_sigmoid() -> None:
