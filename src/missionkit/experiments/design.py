@@ -161,9 +161,14 @@ def _result(
     )
 
 
-def _solve_n(power_of_n: Callable[[float], float], target: float) -> float:
-    """Smallest (real) control-arm size reaching ``target`` power."""
-    lo, hi = 2.0 + 1e-6, 4.0
+def _solve_n(power_of_n: Callable[[float], float], target: float, smallest: float) -> float:
+    """Smallest (real) control-arm size reaching ``target`` power.
+
+    ``smallest`` is the least control arm allowed (each arm >= 2 effective units); when
+    it already reaches the target it is the answer, not a hair above it (which rounds up
+    to a whole unit more than needed).
+    """
+    lo, hi = smallest, max(4.0, 2 * smallest)
     while power_of_n(hi) < target:
         hi *= 2
         if hi > 1e12:
@@ -216,8 +221,7 @@ def means(
         assert effect is not None
         d = abs(effect) / sd
         solved = "sample_size"
-        n1 = _solve_n(lambda n: pw(d, n), power)
-        n1 = max(n1, 2 * deff / min(1.0, ratio))
+        n1 = _solve_n(lambda n: pw(d, n), power, 2 * deff / min(1.0, ratio))
     else:
         target = power
         solved = "mde"
@@ -289,7 +293,7 @@ def proportions(
         assert effect is not None
         h = abs(_cohen_h(baseline, baseline + effect))
         solved = "sample_size"
-        n1 = _solve_n(lambda n: pw(h, n), power)
+        n1 = _solve_n(lambda n: pw(h, n), power, 2 * deff / min(1.0, ratio))
     else:
         target = power
         solved = "mde"
