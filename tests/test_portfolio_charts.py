@@ -203,3 +203,10 @@ def test_ticks_ignore_float_noise_above_a_round_top() -> None:
     assert nice_ticks(0.0, 0.010000000000000002)[-1] == pytest.approx(0.01)
     assert nice_ticks(0.0, 10.0) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
     assert nice_ticks(-3.0, 7.0) == [-4.0, -2.0, 0.0, 2.0, 4.0, 6.0, 8.0]
+
+
+def test_ticks_reach_a_bound_that_is_tiny_next_to_the_step() -> None:
+    # Hypothesis found it: 0.0625 is 6e-10 of a 1e8 step above zero, which is not float
+    # noise of 0.0625 itself, so the top tick must still cover it.
+    ticks = nice_ticks(-250_000_000.0, 0.0625)
+    assert ticks[0] <= -250_000_000.0 and ticks[-1] >= 0.0625

@@ -93,9 +93,14 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / max(count, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
-    if last == first:
-        last += 1
+    first, last = math.floor(low / step), math.ceil(high / step)
+    # A bound that a neighbouring tick misses only by float noise (relative to the bound
+    # itself, not to the step) ends on that tick.
+    if (last - 1) * step >= high - 1e-9 * abs(high):
+        last -= 1
+    if (first + 1) * step <= low + 1e-9 * abs(low):
+        first += 1
+    last = max(last, first + 1)
     # Integer multiples of the step: no drift from adding a float step repeatedly.
     return [k * step for k in range(first, last + 1)]
 
