@@ -26,7 +26,10 @@ def _said(output: str) -> str:
 
 
 def _map(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["map", *args, *FAST])
+    # A terminal wide enough that the error box never breaks a long file path mid-word
+    # (xdist workers' temporary paths are long).
+    wide = {"COLUMNS": "2000", "TERMINAL_WIDTH": "2000"}
+    result = CliRunner().invoke(cli, ["map", *args, *FAST], env=wide)
     return result.exit_code, _said(result.output)
 
 
