@@ -89,14 +89,14 @@ class PrototypeClassifier:
     ``word_weight`` scales the TF-IDF part of the kernel against the embedding part.
 
     ``balance`` evens out how many prototypes each label has. With one-hot targets a
-    label's output grows with its number of prototypes (a prior: the SDGs have 12 to 45
-    official texts per goal, and the shipped examples add 0 to 76 more, 76 for goal 16
-    alone), which pulls text unlike the examples toward the labels that happen to have
-    many. Label ``l``'s targets are scaled by ``(mean count / count_l) ** balance``: 0 is
-    plain one-hot, 1 divides the prior out entirely, 0.5 (the square root) halves it in
-    log terms. The ridge solution is linear in the targets, so this is the same as
-    scaling each label's output column by that factor (``label_scale``), leave-out
-    predictions included.
+    label's output grows with its number of prototypes (a prior: the SDGs have 13 to 46
+    prototypes per goal from the official texts and queries, and the shipped examples
+    add 0 to 95 more, 95 for goal 16 alone), which pulls text unlike the examples toward
+    the labels that happen to have many. Label ``l``'s targets are scaled by
+    ``(mean count / count_l) ** balance``: 0 is plain one-hot, 1 divides the prior out
+    entirely, 0.5 (the square root) halves it in log terms. The ridge solution is linear
+    in the targets, so this is the same as scaling each label's output column by that
+    factor (``label_scale``), leave-out predictions included.
     """
 
     def __init__(
