@@ -340,7 +340,26 @@ def test_an_unclosed_quote_in_a_tab_file_is_refused_not_swallowed(tmp_path: Path
     code, said = _map(str(source), "-o", str(tmp_path / "out.csv"))
     assert code == 2
     assert "line 3: a quote opens a cell here and runs to line 5" in said
+    assert "--no-quotes" in said  # the way out is named
     assert not (tmp_path / "out.csv").exists()
+    # Plain TSV whose quotes are text: every row is read as written, quotes kept.
+    table = open_table(source, quotes=False)
+    assert [(r.id, r.text) for r in table.records()] == [
+        ("1", f'"12" pipes for {WATER}'),
+        ("2", '"Solar'),
+        ("3", MALARIA),
+        ("4", 'end" here'),
+    ]
+    code, said = _map(str(source), "--no-quotes", "-o", str(tmp_path / "out.csv"))
+    assert code == 0, said
+    assert [r["id"] for r in _rows(tmp_path / "out.csv")] == ["1", "2", "3", "4"]
+
+
+def test_no_quotes_is_only_for_delimited_text(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "1", "text": WATER}) + "\n", encoding="utf-8")
+    code, said = _map(str(source), "--no-quotes", "-o", str(tmp_path / "out.csv"))
+    assert code == 2 and "--no-quotes is for CSV and TSV, not jsonl" in said
 
 
 def test_multi_line_cells_keep_line_numbers_right(tmp_path: Path) -> None:

@@ -150,6 +150,13 @@ def map_command(
     sheet: Annotated[
         str | None, typer.Option(help="Sheet of an .xlsx INPUT (default: the first).")
     ] = None,
+    quotes: Annotated[
+        bool,
+        typer.Option(
+            help="Read '\"' in a CSV/TSV INPUT as quoting (default) or, with --no-quotes, "
+            "as text (plain tab-separated data whose texts hold stray quotes)."
+        ),
+    ] = True,
     database: DatabaseOption = None,
 ) -> None:
     """Map each row's text to labels; writes id,labels,scores (labels ';'-separated).
@@ -173,6 +180,7 @@ def map_command(
             delimiter=separator,
             encoding=encoding,
             sheet=sheet,
+            quotes=quotes,
         )
         done, last_id = resume_point(output, explain=explain) if resume and output else (0, None)
     except TableError as e:

@@ -250,6 +250,7 @@ class TextTable:
     columns: list[str]
     encoding: str | None = None  # text files
     delimiter: str | None = None  # CSV
+    quotes: bool = True  # CSV: '"' quotes cells (False: it is text, as in plain TSV)
     sheet: str | None = None  # workbooks
     estimated_rows: int | None = None  # for a progress bar; None when unknown
     _positions: tuple[int, int] = field(default=(0, 1), repr=False)
@@ -376,7 +377,10 @@ class TextTable:
         csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
         with self.path.open("rb") as raw:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
-            reader = csv.reader(text, delimiter=self.delimiter)
+            if self.quotes:
+                reader = csv.reader(text, delimiter=self.delimiter)
+            else:
+                reader = csv.reader(text, delimiter=self.delimiter, quoting=csv.QUOTE_NONE)
             previous = 0
             try:
                 for row in reader:
@@ -408,7 +412,8 @@ class TextTable:
                 # in a tab-separated file a cell holding tabs over several lines is that.
                 extra = (
                     f"a quote opens a cell here and runs to line {end}, taking the rows "
-                    "between into one cell: close it, or remove the quote if it is text"
+                    "between into one cell: close it, or give --no-quotes if the file's "
+                    "quotes are text"
                 )
             yield self._entry(
                 line,
@@ -511,8 +516,13 @@ def open_table(
     delimiter: str | None = None,
     encoding: str = DEFAULT_ENCODING,
     sheet: str | None = None,
+    quotes: bool = True,
 ) -> TextTable:
-    """Open ``path`` and check its header names both columns; nothing else is read yet."""
+    """Open ``path`` and check its header names both columns; nothing else is read yet.
+
+    ``quotes=False`` reads a delimited file's '"' as text (plain TSV, where a cell never
+    holds a tab or a line break), instead of as CSV quoting.
+    """
     kind = detect_kind(path)
     try:
         codec = codecs.lookup(encoding).name
@@ -522,9 +532,11 @@ def open_table(
         raise TableError.one(path, "", "--sheet is for .xlsx workbooks", "--sheet")
     if delimiter is not None and kind != "csv":
         raise TableError.one(path, "", f"--delimiter is for CSV, not {kind}", "--delimiter")
+    if not quotes and kind != "csv":
+        raise TableError.one(path, "", f"--no-quotes is for CSV and TSV, not {kind}", "--quotes")
     if kind == "xlsx" and codec != "utf-8":
         raise TableError.one(path, "", "--encoding is for text files, not .xlsx", "--encoding")
-    table = TextTable(path, kind, id_column, text_column, columns=[])
+    table = TextTable(path, kind, id_column, text_column, columns=[], quotes=quotes)
     if kind == "xlsx":
         with _workbook(path) as book:  # once: opening parses the shared strings
             worksheet = _xlsx_sheet(path, book, sheet)
