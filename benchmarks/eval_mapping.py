@@ -43,11 +43,9 @@ from missionkit.mapping import (
     sdg_taxonomy,
     shipped_model,
 )
-from missionkit.mapping.calibrate import expected_calibration_error
 from missionkit.mapping.embed import Embedder
-from missionkit.mapping.evaluate import LabelledSet, cross_validate, metrics, read_labelled_csv
+from missionkit.mapping.evaluate import cross_validate, metrics, read_labelled_csv
 from missionkit.mapping.mapper import FEATURES
-from missionkit.mapping.taxonomy import Taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = ROOT / "tests" / "data" / "mapping" / "sdg_dev.csv"
@@ -152,65 +150,6 @@ class CachedEmbedder:
         for i, text in enumerate(texts):
             out[i] = self.vectors[text]
         return out
-
-
-def previous_combination(
-    data: LabelledSet,
-    taxonomy: Taxonomy,
-    embedder: Embedder,
-    features: Sequence[str],
-    *,
-    folds: int,
-    seed: int,
-    repeats: int,
-    with_examples: bool,
-    report_batch: str | None,
-) -> dict[str, Any]:
-    """Held-out figures of a combination over another feature list, on the same folds.
-
-    The same splits as `cross_validate` (same seeds), so a shipped model's older feature
-    list (e.g. the cosine features of the previous engine) can be compared with the
-    current combination text for text before deciding to refit.
-    """
-    n, k = len(data.texts), len(data.label_ids)
-    probs = np.zeros((repeats * n, k))
-    ranks = np.zeros((repeats * n, k))
-    predicted = np.zeros((repeats * n, k), dtype=bool)
-    gold = np.tile(data.gold, (repeats, 1))
-    feats = None
-    for r in range(repeats):
-        fold_of = np.random.default_rng(seed + r).permutation(n) % folds
-        for f in range(folds):
-            train, test = fold_of != f, fold_of == f
-            if with_examples or feats is None:
-                tax = taxonomy
-                if with_examples:
-                    tax = taxonomy.with_examples(
-                        {
-                            lb: [data.texts[i] for i in np.where(train & data.gold[:, li])[0]]
-                            for li, lb in enumerate(data.label_ids)
-                        }
-                    )
-                feats = Mapper(tax, method="combined", embedder=embedder).features(data.texts)
-            x = feats.select(features)
-            model = fit_model(
-                x[train], data.gold[train], data.label_ids, method="combined", embedder="evaluation"
-            )
-            rows = np.zeros(repeats * n, dtype=bool)
-            rows[r * n : (r + 1) * n] = test
-            probs[rows] = model.probability(x[test])
-            ranks[rows] = x[test] @ np.asarray(model.coef) + model.intercept
-            thresholds = np.array([model.threshold_for(lb) for lb in data.label_ids])
-            predicted[rows] = probs[rows] >= thresholds
-    keep = np.ones(repeats * n, dtype=bool)
-    if report_batch is not None:
-        keep = np.tile(np.array([b == report_batch for b in data.batches]), repeats)
-    result = metrics(gold[keep], predicted[keep], ranks[keep], data.label_ids)
-    result["calibration_error"] = expected_calibration_error(
-        probs[keep].reshape(-1), gold[keep].reshape(-1).astype(np.float64)
-    )
-    result["texts"] = int(keep.sum() // repeats)
-    return result
 
 
 def indicator_check(embedder: Embedder) -> dict[str, dict[str, float]]:
@@ -360,21 +299,19 @@ def main(argv: list[str] | None = None) -> int:
         for batch in (None, *batches)
     ]
     for name, examples, batch in runs:
+        shipped_set = {"shipped": shipped_features} if args.compare_shipped else None
         results = cross_validate(
             data, taxonomy, embedder=embedder, folds=args.folds, seed=args.seed,
             repeats=args.repeats, with_examples=examples, report_batch=batch,
+            feature_sets=shipped_set,
         )  # fmt: skip
+        old = results.pop("shipped", None)
         all_results[name] = results
         texts = next(iter(results.values()))["texts"]
         print(f"## Held-out results: {name} ({texts} texts)\n")
         print(table(results, data.label_ids))
         print()
-        if args.compare_shipped:
-            old = previous_combination(
-                data, taxonomy, embedder, shipped_features, folds=args.folds,
-                seed=args.seed, repeats=args.repeats, with_examples=examples,
-                report_batch=batch,
-            )  # fmt: skip
+        if old is not None:
             all_results[f"{name}; shipped combination's features"] = old
             new = results["combined"]
             print(

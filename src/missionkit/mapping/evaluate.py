@@ -9,7 +9,7 @@ fold is scored. Every figure is therefore on texts the fitted parts never saw.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from missionkit.mapping.calibrate import expected_calibration_error
 from missionkit.mapping.embed import Embedder
-from missionkit.mapping.mapper import METHODS, Mapper, Method, fit_model
+from missionkit.mapping.mapper import FEATURES, METHODS, Mapper, Method, fit_model
 from missionkit.mapping.taxonomy import Taxonomy
 
 
@@ -98,6 +98,7 @@ def cross_validate(
     with_examples: bool = False,
     methods: Sequence[Method] = METHODS,
     report_batch: str | None = None,
+    feature_sets: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Out-of-fold metrics and calibration for each method.
 
@@ -105,12 +106,17 @@ def cross_validate(
     and the out-of-fold results are pooled (every text is scored ``repeats`` times), which
     steadies the comparison of methods on a small set. ``report_batch`` restricts the
     reported figures to the texts of that batch (all texts still take part in fitting).
+    ``feature_sets`` names other feature lists to combine on the same folds and features
+    (e.g. a shipped model's older list, to compare before refitting it).
     """
     n = len(data.texts)
     shape = (repeats * n, len(data.label_ids))
-    probs = {m: np.zeros(shape) for m in methods}
-    ranks = {m: np.zeros(shape) for m in methods}
-    predicted = {m: np.zeros(shape, dtype=bool) for m in methods}
+    # Each result: (the method its fit stands for, the features it combines).
+    runs: dict[str, tuple[Method, Sequence[str]]] = {m: (m, FEATURES[m]) for m in methods}
+    runs |= {name: ("combined", names) for name, names in (feature_sets or {}).items()}
+    probs = {m: np.zeros(shape) for m in runs}
+    ranks = {m: np.zeros(shape) for m in runs}
+    predicted = {m: np.zeros(shape, dtype=bool) for m in runs}
     gold = np.tile(data.gold, (repeats, 1))
     base_mapper = None
     splits: list[tuple[int, NDArray[np.bool_], NDArray[np.bool_]]] = []
@@ -131,10 +137,10 @@ def cross_validate(
                 )
             base_mapper = Mapper(tax, method="combined", embedder=embedder)
             feats = base_mapper.features(data.texts)
-        for m in methods:
-            x = feats.select(m)
+        for m, (method, names) in runs.items():
+            x = feats.select(names)
             model = fit_model(
-                x[train], data.gold[train], data.label_ids, method=m, embedder="evaluation"
+                x[train], data.gold[train], data.label_ids, method=method, embedder="evaluation"
             )
             probs[m][rows] = model.probability(x[test])
             ranks[m][rows] = x[test] @ np.asarray(model.coef) + model.intercept
@@ -144,7 +150,7 @@ def cross_validate(
     if report_batch is not None:
         keep = np.tile(np.array([b == report_batch for b in data.batches]), repeats)
     out: dict[str, dict[str, Any]] = {}
-    for m in methods:
+    for m in runs:
         g, p = gold[keep], probs[m][keep]
         result = metrics(g, predicted[m][keep], ranks[m][keep], data.label_ids)
         result["calibration_error"] = expected_calibration_error(
