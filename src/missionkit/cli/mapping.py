@@ -24,16 +24,14 @@ from missionkit.cli.common import progress_bar as _progress
 from missionkit.domain.problems import InvalidInput
 from missionkit.mapping import EmbedderUnavailable, Mapper, Taxonomy, get_embedder
 from missionkit.services.errors import NotFound
+from missionkit.services.map_results import map_records, open_results, resume_point
 from missionkit.services.text_table import (
     DEFAULT_ENCODING,
     Checked,
     TableError,
     TextTable,
-    map_records,
-    open_results,
     open_table,
     parse_delimiter,
-    resume_point,
 )
 
 
